@@ -1,0 +1,152 @@
+"""The firm's source folder: one sub-folder per company, its ``empresa.json`` and its module files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from stdnum.es import nif as es_nif
+
+from etl.problems import Problem
+
+COMPANY_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+PGC_MODELS = ("pymes", "abreviado")
+COMPANY_FILE = "empresa.json"
+CHART_FILE = "plan_cuentas.csv"
+JOURNAL_SUFFIXES = (".csv", ".xlsx")
+
+
+def is_company_code(code: str) -> bool:
+    """Company codes are short and plain: letters, digits, '-' and '_' (no dots, no slashes)."""
+    return bool(COMPANY_CODE.match(code))
+
+
+@dataclass(frozen=True)
+class CompanyInfo:
+    """What ``empresa.json`` declares about a company (defaults when the file is absent)."""
+
+    code: str
+    name: str
+    nif: str = ""
+    model: str = "pymes"
+    fiscal_year_start_month: int = 1
+    fiscal_year_start_day: int = 1
+    fiscal_years: tuple[int, ...] | None = None  # declared years; None = not declared
+
+    def fiscal_year_of(self, day: date) -> int:
+        """The fiscal year a date belongs to, named by the calendar year in which it starts."""
+        start = (self.fiscal_year_start_month, self.fiscal_year_start_day)
+        return day.year if (day.month, day.day) >= start else day.year - 1
+
+    def fiscal_year_bounds(self, year: int) -> tuple[date, date]:
+        """First and last day of fiscal year ``year``."""
+        first = date(year, self.fiscal_year_start_month, self.fiscal_year_start_day)
+        next_first = date(year + 1, self.fiscal_year_start_month, self.fiscal_year_start_day)
+        return first, date.fromordinal(next_first.toordinal() - 1)
+
+
+def read_company_info(folder: Path) -> tuple[CompanyInfo, list[Problem]]:
+    """Read ``empresa.json`` of a company folder; problems name the file and the field."""
+    code = folder.name
+    path = folder / COMPANY_FILE
+    if not path.exists():
+        return CompanyInfo(code=code, name=code), []
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return CompanyInfo(code=code, name=code), [
+            Problem("company_file", f"{COMPANY_FILE} no es un JSON válido: {exc}", file=display_name(path))
+        ]
+    if not isinstance(raw, dict):
+        return CompanyInfo(code=code, name=code), [
+            Problem("company_file", f"{COMPANY_FILE} debe contener un objeto JSON", file=display_name(path))
+        ]
+    problems: list[Problem] = []
+    model = str(raw.get("modelo_pgc", "pymes")).lower()
+    if model not in PGC_MODELS:
+        problems.append(
+            Problem("company_file", f"modelo_pgc «{model}» no válido (pymes o abreviado)", file=display_name(path))
+        )
+        model = "pymes"
+    month, day = 1, 1
+    start = str(raw.get("inicio_ejercicio", "01-01"))
+    match = re.fullmatch(r"(\d{2})-(\d{2})", start)
+    try:
+        if not match:
+            raise ValueError(start)
+        day, month = int(match.group(1)), int(match.group(2))
+        date(2001, month, day)  # not 29-02: a fiscal year must start every year
+    except ValueError:
+        problems.append(
+            Problem("company_file", f"inicio_ejercicio «{start}» no válido (formato dd-mm)", file=display_name(path))
+        )
+        month, day = 1, 1
+    years = raw.get("ejercicios")
+    fiscal_years: tuple[int, ...] | None = None
+    if years is not None:
+        if isinstance(years, list) and all(isinstance(y, int) and 1900 < y < 2200 for y in years) and years:
+            fiscal_years = tuple(sorted(set(years)))
+        else:
+            problems.append(
+                Problem(
+                    "company_file",
+                    "ejercicios debe ser una lista de años, p. ej. [2024, 2025]",
+                    file=display_name(path),
+                )
+            )
+    nif = str(raw.get("nif", "")).strip().upper()
+    if nif and not es_nif.is_valid(nif):
+        problems.append(Problem("company_file", f"NIF «{nif}» no válido", file=display_name(path), severity="warning"))
+    info = CompanyInfo(
+        code=code,
+        name=str(raw.get("nombre", code)),
+        nif=nif,
+        model=model,
+        fiscal_year_start_month=month,
+        fiscal_year_start_day=day,
+        fiscal_years=fiscal_years,
+    )
+    return info, problems
+
+
+def company_folders(source_dir: Path) -> list[Path]:
+    """Company sub-folders of the source folder, sorted by code (hidden folders ignored)."""
+    if not source_dir.is_dir():
+        return []
+    return sorted(p for p in source_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def journal_files(folder: Path) -> list[Path]:
+    """The journal exports of a company: ``diario*.csv`` and ``diario*.xlsx``, sorted by name."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name.lower().startswith("diario") and p.suffix.lower() in JOURNAL_SUFFIXES
+    )
+
+
+def chart_file(folder: Path) -> Path | None:
+    """The company's chart of accounts export, when present."""
+    path = folder / CHART_FILE
+    return path if path.is_file() else None
+
+
+def source_hash(files: list[Path], extra: str = "") -> str:
+    """SHA-256 over the names and bytes of the files (order-independent) plus ``extra``."""
+    digest = hashlib.sha256(extra.encode())
+    for path in sorted(files, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 22):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def display_name(path: Path) -> str:
+    """A file name as shown in messages: company folder and file name."""
+    return f"{path.parent.name}/{path.name}"

@@ -1,0 +1,133 @@
+"""The portal database: table definitions, engine creation and schema migration (Alembic)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("email", String(320), nullable=False, default=""),
+    Column("office_email", String(320), nullable=False, default=""),
+    Column("role", String(16), nullable=False),  # 'staff' or 'client'
+    Column("password_hash", String(200), nullable=True),  # None: never activated
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False, default=5),
+    Column("locked_at", DateTime(timezone=True), nullable=True),
+    Column("expires_on", Date, nullable=True),  # last day of access
+    Column("tokens_valid_after", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True), nullable=True),
+)
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("nif", String(16), nullable=False, default=""),
+    Column("publish_mode", String(16), nullable=False, default="auto"),  # 'auto' or 'manual'
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+)
+
+etl_runs = Table(
+    "etl_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("company", String(32), nullable=False),
+    Column("trigger", String(16), nullable=False),  # 'cli', 'schedule', 'portal'
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    # 'running', 'published', 'staged', 'unchanged', 'rejected', 'failed'
+    Column("outcome", String(16), nullable=False),
+    Column("snapshot_id", String(64), nullable=True),
+    Column("source_hash", String(64), nullable=True),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_accepted", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("warnings", Integer, nullable=False, default=0),
+    Column("message", Text, nullable=False, default=""),
+    Index("ix_etl_runs_company_started", "company", "started_at"),
+)
+
+etl_problems = Table(
+    "etl_problems",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("etl_runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("severity", String(8), nullable=False),  # 'error' or 'warning'
+    Column("rule", String(48), nullable=False),
+    Column("file", String(300), nullable=False, default=""),
+    Column("line", Integer, nullable=True),
+    Column("entry", String(32), nullable=True),
+    Column("message", Text, nullable=False),
+)
+
+store_events = Table(
+    "store_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("company", String(32), nullable=False, index=True),
+    Column("action", String(16), nullable=False),  # 'publish', 'rollback'
+    Column("snapshot_id", String(64), nullable=True),
+    Column("actor", String(64), nullable=False),
+)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@functools.cache
+def get_engine(url: str) -> Engine:
+    """One engine per URL and process, with its schema migrated to the latest revision."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    migrate(engine)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to Alembic's head revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")

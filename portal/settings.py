@@ -1,0 +1,129 @@
+"""Typed portal settings, read once from ``PORTAL_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from portal.errors import PortalError
+
+MIN_COOKIE_KEY_LENGTH = 32
+KNOWN_WEAK_KEYS = {"some_key", "changeme", "secret", "cookie_key", "CHANGE-ME"}
+
+
+def setting(env: str, help: str, default: object = None) -> object:
+    """Declare a setting: its environment variable, its help line and its default."""
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the portal; defaults are safe for the bundled demo."""
+
+    data_dir: Path = setting(
+        "PORTAL_DATA_DIR", "Root of the runtime data (stores, portal database, documents).", Path("data")
+    )
+    source_dir: Path | None = setting(
+        "PORTAL_SOURCE_DIR", "Folder with the firm's exports, one sub-folder per company. Default: <data>/sources."
+    )
+    store_dir: Path | None = setting(
+        "PORTAL_STORE_DIR", "Folder of the per-company snapshot stores. Default: <data>/stores."
+    )
+    database_url: str | None = setting(
+        "PORTAL_DATABASE_URL", "SQLAlchemy URL of the portal database. Default: sqlite:///<data>/portal.db."
+    )
+    snapshots_kept: int = setting("PORTAL_SNAPSHOTS_KEPT", "Published snapshots kept per company for rollback.", 7)
+    lock_timeout: float = setting(
+        "PORTAL_LOCK_TIMEOUT", "Seconds a load waits for another load of the same company.", 0.0
+    )
+    etl_memory_limit: str = setting("PORTAL_ETL_MEMORY_LIMIT", "DuckDB memory limit during loads.", "1GB")
+    schedule_cron: str = setting("PORTAL_SCHEDULE_CRON", "Crontab line (5 fields) of the scheduled load.", "30 6 * * *")
+    firm_name: str = setting("PORTAL_FIRM_NAME", "Firm name shown on the sign-in page and exports.", "Asesoría Demo")
+    cookie_key: str | None = setting(
+        "PORTAL_COOKIE_KEY", "Key signing the sign-in cookie (>= 32 chars). Default: generated in <data>/cookie_key."
+    )
+    cookie_expiry_days: float = setting("PORTAL_COOKIE_EXPIRY_DAYS", "Days a sign-in cookie stays valid.", 1.0)
+    smtp_host: str = setting("PORTAL_SMTP_HOST", "SMTP server of the firm.", "localhost")
+    smtp_port: int = setting("PORTAL_SMTP_PORT", "SMTP port.", 25)
+    smtp_user: str = setting("PORTAL_SMTP_USER", "SMTP user (empty: no authentication).", "")
+    smtp_password: str = setting("PORTAL_SMTP_PASSWORD", "SMTP password.", "")
+    smtp_starttls: bool = setting("PORTAL_SMTP_STARTTLS", "Use STARTTLS with the SMTP server.", False)
+    smtp_from: str = setting("PORTAL_SMTP_FROM", "Sender address of the portal's e-mails.", "portal@localhost")
+
+    @property
+    def sources(self) -> Path:
+        """Folder of the firm's exports."""
+        return self.source_dir or self.data_dir / "sources"
+
+    @property
+    def stores(self) -> Path:
+        """Folder of the per-company stores."""
+        return self.store_dir or self.data_dir / "stores"
+
+    @property
+    def db_url(self) -> str:
+        """SQLAlchemy URL of the portal database."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'portal.db').resolve()}"
+
+    def signing_key(self) -> str:
+        """The cookie key: the configured one (checked) or one generated once under the data dir."""
+        if self.cookie_key is not None:
+            check_cookie_key(self.cookie_key)
+            return self.cookie_key
+        path = self.data_dir / "cookie_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        key = path.read_text().strip()
+        check_cookie_key(key)
+        return key
+
+
+class SettingsError(PortalError):
+    """A setting has a value the portal refuses."""
+
+
+def check_cookie_key(key: str) -> None:
+    """Refuse short or well-known cookie keys (a known key lets anyone forge a sign-in)."""
+    if len(key) < MIN_COOKIE_KEY_LENGTH or key in KNOWN_WEAK_KEYS:
+        raise SettingsError(
+            f"PORTAL_COOKIE_KEY es demasiado débil: use al menos {MIN_COOKIE_KEY_LENGTH} caracteres aleatorios."
+        )
+
+
+def _convert(raw: str, kind: object, env: str) -> object:
+    text = str(kind)
+    try:
+        if "Path" in text:
+            return Path(raw)
+        if text in ("int", "<class 'int'>"):
+            return int(raw)
+        if text in ("float", "<class 'float'>"):
+            return float(raw)
+        if text in ("bool", "<class 'bool'>"):
+            if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "si", "sí"):
+                raise ValueError(raw)
+            return raw.strip().lower() in ("1", "true", "yes", "si", "sí")
+    except ValueError as exc:
+        raise SettingsError(f"Valor no válido para {env}: {raw!r}") from exc
+    return raw
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings from the environment (or the mapping given, for tests)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        name = f.metadata["env"]
+        if name in env and env[name] != "":
+            values[f.name] = _convert(env[name], f.type, name)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def documented_settings() -> list[tuple[str, str, object]]:
+    """(environment variable, help, default) for every setting, for the README table."""
+    return [(f.metadata["env"], f.metadata["help"], f.default) for f in fields(Settings)]
