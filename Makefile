@@ -1,0 +1,51 @@
+# Portal del Cliente — the two set-up commands of the README are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.PHONY: run test venv dev lint format bench demo load clean-data
+
+run: venv  ## Start the portal on the demo firm (generates and loads it when absent)
+	PORT=$(PORT) $(BIN)/python bootstrap.py
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+test: dev  ## Install everything and run the whole suite (lint + unit + AppTest + browser)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+venv: $(BIN)/.installed
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+dev: $(BIN)/.installed-dev /usr/bin/chromium
+$(BIN)/.installed-dev: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(BIN)/.installed $@
+
+# Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+lint: dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: dev
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+demo: venv  ## Regenerate the demo firm's exports (add BIG=5000000 for the benchmark company)
+	$(BIN)/python -m etl demo $(if $(BIG),--big-lines $(BIG))
+
+load: venv
+	$(BIN)/python -m etl load
+
+bench: dev  ## Benchmarks (run by hand; they print figures, CI does not run them)
+	$(BIN)/python bench/etl_load.py
+
+clean-data:  ## Remove generated data (demo sources, stores, portal database, secrets)
+	find data -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,37 @@
+"""Prepare the portal for ``make run``: demo exports when there are none, a load, and a staff account."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from auth.users import ensure_demo_staff
+from etl import service
+from etl.__main__ import main as etl_main
+from portal.settings import load_settings
+
+CREDENTIALS_FILE = "demo_credentials.txt"
+
+
+def bootstrap() -> int:
+    """Generate the demo firm if the source folder is empty, load every company, print the staff credentials."""
+    settings = load_settings()
+    settings.signing_key()  # refuses a weak configured key before anything starts
+    if not service.source_companies(settings):
+        print(f"No hay exportaciones en {settings.sources}: se genera el despacho de demostración.")
+        if etl_main(["demo"]) != 0:
+            return 1
+    etl_main(["load"])  # a rejected company is shown in the summary and on the staff page; the portal still starts
+    path = settings.data_dir / CREDENTIALS_FILE
+    created = ensure_demo_staff(service.engine_of(settings), path)
+    if created:
+        user, password = created
+        print(f"\nCuenta de despacho creada: usuario «{user}», contraseña «{password}» (guardada en {path}).")
+    elif path.exists():
+        print(f"\nCredenciales de la cuenta de despacho de demostración: {path}")
+    print(f"\nPortal del Cliente en http://127.0.0.1:{os.environ.get('PORT', '8501')} (Ctrl+C para detener)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(bootstrap())

@@ -1,0 +1,45 @@
+"""House rules checked as tests: layering (no Streamlit below the pages) and a docstring on every module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("etl", "auth", "portal", "pages", "reports", "bench")
+SOURCES = [
+    *sorted(p for folder in PACKAGES for p in (ROOT / folder).rglob("*.py")),
+    ROOT / "app.py",
+    ROOT / "bootstrap.py",
+]
+NO_STREAMLIT = ("etl", "portal", "reports", "bench")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.relative_to(ROOT).parts[0] in NO_STREAMLIT], ids=str)
+def test_the_data_side_never_imports_streamlit(path):
+    assert not imported_modules(path) & {"streamlit", "streamlit_authenticator"}
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.exists()], ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_module_opens_with_a_docstring(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    doc = ast.get_docstring(tree)
+    assert doc and doc.strip(), f"{path} has no module docstring"
+
+
+def test_no_raw_html_is_rendered():
+    offenders = [str(p) for p in SOURCES if p.exists() and "unsafe_allow_html=True" in p.read_text(encoding="utf-8")]
+    assert offenders == []
