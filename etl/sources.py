@@ -22,7 +22,7 @@ JOURNAL_SUFFIXES = (".csv", ".xlsx")
 
 def is_company_code(code: str) -> bool:
     """Company codes are short and plain: letters, digits, '-' and '_' (no dots, no slashes)."""
-    return bool(COMPANY_CODE.match(code))
+    return bool(COMPANY_CODE.fullmatch(code))
 
 
 @dataclass(frozen=True)
