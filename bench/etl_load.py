@@ -103,7 +103,8 @@ def main() -> int:
     full_s = statistics.median(r["seconds"] for r in full)
     print()
     print(f"{'':28}{'mediana s':>12}{'líneas/s':>14}{'pico MB':>10}")
-    for label, runs, secs in (("copia DuckDB CSV→Parquet", bare, bare_s), ("carga completa + validación", full, full_s)):
+    rows = (("copia DuckDB CSV→Parquet", bare, bare_s), ("carga completa + validación", full, full_s))
+    for label, runs, secs in rows:
         peak = max(r["peak_mb"] for r in runs)
         print(f"{label:28}{secs:12.2f}{args.lines / secs:14,.0f}{peak:10,.0f}")
     print(f"\nrelación carga / copia: {full_s / bare_s:.2f}× (objetivo ≤ 2,5×); "

@@ -1,0 +1,1 @@
+"""Shared core of the portal: settings, errors, the portal database and formatting."""
