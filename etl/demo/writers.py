@@ -1,0 +1,306 @@
+"""File writers of the demo: the journal formats, Spanish CSV tables, xlsx, PDF and Norma 43."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+FIXED_STAMP = datetime(2026, 1, 1, tzinfo=UTC)
+ZIP_STAMP = (2026, 1, 1, 0, 0, 0)
+KIND_WORDS = {"normal": "normal", "apertura": "apertura", "regularizacion": "regularizacion", "cierre": "cierre"}
+KIND_LETTERS = {"normal": "N", "apertura": "A", "regularizacion": "R", "cierre": "C"}
+SPANISH_HEADER = ("fecha", "asiento", "cuenta", "concepto", "debe", "haber")
+ENGLISH_HEADER = ("date", "entry", "account", "description", "debit", "credit")
+
+# One journal row: date, entry number, account, description, debit cents, credit cents, entry kind.
+JournalRow = tuple[date, int, str, str, int, int, str]
+
+
+@dataclass(frozen=True)
+class JournalFormat:
+    """How one company's accounting package exports its journal."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ";"
+    decimal: str = ","
+    thousands: str = ""
+    iso_dates: bool = False
+    newline: str = "\n"
+    kinds: dict[str, str] | None = None
+    english: bool = False
+    per_year: bool = False
+    xlsx: bool = False
+
+
+JOURNAL_FORMATS = {
+    "a": JournalFormat(encoding="utf-8-sig", thousands=".", newline="\r\n", kinds=KIND_WORDS),
+    "b": JournalFormat(encoding="cp1252", newline="\r\n", per_year=True),
+    "c": JournalFormat(xlsx=True, kinds=KIND_WORDS),
+    "d": JournalFormat(delimiter=",", decimal=".", iso_dates=True, english=True),
+    "e": JournalFormat(delimiter="\t", kinds=KIND_LETTERS),
+}
+
+
+def amount_text(value: int, decimal: str = ",", thousands: str = "") -> str:
+    """Integer cents as text with two decimals: 123456 → '1.234,56' (or '1234.56')."""
+    sign = "-" if value < 0 else ""
+    units, hundredths = divmod(abs(value), 100)
+    whole = f"{units:,}".replace(",", thousands)
+    return f"{sign}{whole}{decimal}{hundredths:02d}"
+
+
+def money(value: int) -> str:
+    """Module-file money: decimal comma, no thousands separator."""
+    return amount_text(value)
+
+
+def day_text(value: date | None) -> str:
+    """dd/mm/yyyy, or empty."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def write_journal(folder: Path, rows: list[JournalRow], fmt: JournalFormat) -> list[Path]:
+    """Write a company's journal in its format; returns the files written."""
+    if fmt.xlsx:
+        path = folder / "diario.xlsx"
+        write_journal_xlsx(path, rows, fmt)
+        return [path]
+    if not fmt.per_year:
+        path = folder / "diario.csv"
+        write_journal_csv(path, rows, fmt)
+        return [path]
+    paths = []
+    for year in sorted({row[0].year for row in rows}):
+        path = folder / f"diario_{year}.csv"
+        write_journal_csv(path, [r for r in rows if r[0].year == year], fmt)
+        paths.append(path)
+    return paths
+
+
+def journal_header(fmt: JournalFormat) -> list[str]:
+    """The header of a journal export."""
+    header = list(ENGLISH_HEADER if fmt.english else SPANISH_HEADER)
+    if fmt.kinds:
+        header.append("type" if fmt.english else "tipo")
+    return header
+
+
+def write_journal_csv(path: Path, rows: list[JournalRow], fmt: JournalFormat) -> None:
+    """A delimited journal export."""
+    with path.open("w", encoding=fmt.encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=fmt.delimiter, lineterminator=fmt.newline)
+        writer.writerow(journal_header(fmt))
+        dates: dict[date, str] = {}
+        for day, number, account, concept, debit, credit, kind in rows:
+            if day not in dates:
+                dates[day] = day.isoformat() if fmt.iso_dates else day_text(day)
+            record = [
+                dates[day],
+                number,
+                account,
+                concept,
+                amount_text(debit, fmt.decimal, fmt.thousands),
+                amount_text(credit, fmt.decimal, fmt.thousands),
+            ]
+            if fmt.kinds:
+                record.append(fmt.kinds[kind])
+            writer.writerow(record)
+
+
+def write_journal_xlsx(path: Path, rows: list[JournalRow], fmt: JournalFormat) -> None:
+    """A journal workbook with real date and number cells.
+
+    openpyxl writes the package (styles, workbook, the header and one sample row that registers the date
+    and amount formats); the rows themselves are streamed into the sheet XML with the same cell styles,
+    an order of magnitude faster than appending them through openpyxl.
+    """
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Diario")
+    sheet.append(journal_header(fmt))
+    sample_day = WriteOnlyCell(sheet, value=date(2023, 1, 1))
+    sample_day.number_format = "dd/mm/yyyy"
+    sample_amount = WriteOnlyCell(sheet, value=0)
+    sample_amount.number_format = "#,##0.00"
+    sheet.append([sample_day, 0, "", "", sample_amount, 0])
+    book.properties.creator = "Asesoría Demo"
+    book.properties.created = FIXED_STAMP.replace(tzinfo=None)
+    raw = io.BytesIO()
+    book.save(raw)
+    source = zipfile.ZipFile(raw)
+    skeleton = source.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    date_style = _style_of(skeleton, "A2")
+    amount_style = _style_of(skeleton, "E2")
+    body = [skeleton[skeleton.index("<row ") : skeleton.index('<row r="2"')]]
+    epoch = date(1899, 12, 30).toordinal()
+    for r, (day, number, account, concept, debit, credit, kind) in enumerate(rows, start=2):
+        cells = [
+            f'<c r="A{r}" s="{date_style}" t="n"><v>{day.toordinal() - epoch}</v></c>',
+            f'<c r="B{r}" t="n"><v>{number}</v></c>',
+            f'<c r="C{r}" t="inlineStr"><is><t>{account}</t></is></c>',
+            f'<c r="D{r}" t="inlineStr"><is><t>{escape(concept)}</t></is></c>',
+            f'<c r="E{r}" s="{amount_style}" t="n"><v>{amount_text(debit, ".")}</v></c>',
+            f'<c r="F{r}" s="{amount_style}" t="n"><v>{amount_text(credit, ".")}</v></c>',
+        ]
+        if fmt.kinds:
+            cells.append(f'<c r="G{r}" t="inlineStr"><is><t>{fmt.kinds[kind]}</t></is></c>')
+        body.append(f'<row r="{r}">{"".join(cells)}</row>')
+    start, end = skeleton.index("<sheetData>") + len("<sheetData>"), skeleton.index("</sheetData>")
+    sheet_xml = (skeleton[:start] + "".join(body) + skeleton[end:]).encode("utf-8")
+    _rezip(path, source, {"xl/worksheets/sheet1.xml": sheet_xml})
+
+
+def _style_of(sheet_xml: str, cell: str) -> str:
+    """The style index openpyxl gave to a cell of the skeleton sheet."""
+    match = re.search(rf'<c r="{cell}" s="(\d+)"', sheet_xml)
+    if match is None:
+        raise ValueError(f"no style on cell {cell}")
+    return match.group(1)
+
+
+def _rezip(path: Path, source: zipfile.ZipFile, replace: dict[str, bytes]) -> None:
+    """Copy a zip with fixed timestamps (and a fixed core.xml modified date), replacing some members."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = replace.get(info.filename) or source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", data)
+            target.writestr(zipfile.ZipInfo(info.filename, ZIP_STAMP), data, zipfile.ZIP_DEFLATED)
+
+
+def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A module table: UTF-8, ';', LF, values already formatted as text."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+# --- PDF -------------------------------------------------------------------------------------------------------
+
+
+def latin1(text: str) -> str:
+    """Text the PDF core fonts can draw (latin-1; the euro sign written as EUR)."""
+    return text.replace("€", "EUR").replace("–", "-").replace("…", "...").encode("latin-1", "replace").decode("latin-1")
+
+
+def write_pdf(
+    path: Path,
+    title: str,
+    header: Sequence[str],
+    fields: Sequence[tuple[str, str]],
+    table: Sequence[Sequence[str]] = (),
+    widths: Sequence[int] = (),
+    footer: str = "",
+) -> None:
+    """A small one-page document: issuer lines, title, key/value fields and an optional fixed-width table.
+
+    Table widths are in characters (Courier); one cell per line keeps ~700 documents within a few seconds.
+    """
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(FIXED_STAMP)
+    pdf.set_title(latin1(title))
+    pdf.set_author("Asesoría Demo")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=8)
+    for line in header:
+        pdf.cell(0, 4, latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.cell(0, 8, latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("Helvetica", size=9)
+    for label, value in fields:
+        pdf.cell(0, 5, latin1(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
+    if table:
+        pdf.ln(3)
+        pdf.set_font("Courier", size=8)
+        for index, row in enumerate(table):
+            text = "".join(_column(value, width, index > 0) for value, width in zip(row, widths, strict=True))
+            pdf.cell(0, 4.5, latin1(text), border="B" if index == 0 else 0, new_x="LMARGIN", new_y="NEXT")
+    if footer:
+        pdf.ln(4)
+        pdf.set_font("Helvetica", "I", 7)
+        pdf.cell(0, 4, latin1(footer))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(pdf.output()))
+
+
+def _column(value: str, width: int, body: bool) -> str:
+    """A table value padded to its column (numbers right-aligned)."""
+    text = value[: width - 1]
+    return text.rjust(width - 1) + " " if body and _numeric(value) else text.ljust(width)
+
+
+def _numeric(value: str) -> bool:
+    return bool(re.fullmatch(r"-?[\d.]+,\d{2}( EUR)?|\d+", value))
+
+
+# --- Norma 43 ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BankMovement:
+    """One movement of a bank statement (amount signed: > 0 money in)."""
+
+    day: date
+    amount: int
+    common: str
+    text: str
+    document: int
+
+
+def n43_text(text: str, width: int) -> str:
+    """Upper-case ASCII padded or cut to a width."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").upper()
+    return plain[:width].ljust(width)
+
+
+def n43_date(day: date) -> str:
+    """YYMMDD."""
+    return day.strftime("%y%m%d")
+
+
+def n43_statement(iban: str, holder: str, start: date, end: date, opening: int, movements: list[BankMovement]) -> bytes:
+    """One account's Norma 43 file (records 11, 22, 23, 33, 88; 80 characters, CRLF, latin-1)."""
+    bank, branch, account = iban[4:8], iban[8:12], iban[14:24]
+    records = [
+        f"11{bank}{branch}{account}{n43_date(start)}{n43_date(end)}{_side(opening)}{abs(opening):014d}9783"
+        f"{n43_text(holder, 26)}   "
+    ]
+    for movement in movements:
+        key = "2" if movement.amount > 0 else "1"
+        records.append(
+            f"22    {branch}{n43_date(movement.day)}{n43_date(movement.day)}{movement.common}000{key}"
+            f"{abs(movement.amount):014d}{movement.document:010d}{0:012d}{n43_text('', 16)}"
+        )
+        records.append(f"2301{n43_text(movement.text, 38)}{n43_text(movement.text[38:], 38)}")
+    debits = [m.amount for m in movements if m.amount < 0]
+    credits = [m.amount for m in movements if m.amount > 0]
+    closing = opening + sum(m.amount for m in movements)
+    records.append(
+        f"33{bank}{branch}{account}{len(debits):05d}{-sum(debits):014d}{len(credits):05d}{sum(credits):014d}"
+        f"{_side(closing)}{abs(closing):014d}978    "
+    )
+    records.append(f"88{'9' * 18}{len(records):06d}".ljust(80))
+    for record in records:
+        if len(record) != 80:
+            raise ValueError(f"N43 record of {len(record)} characters: {record!r}")
+    return ("\r\n".join(records) + "\r\n").encode("latin-1")
+
+
+def _side(balance: int) -> str:
+    """1 = deudor (overdrawn), 2 = acreedor (in the holder's favour)."""
+    return "1" if balance < 0 else "2"
