@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("etl", "auth", "portal", "pages", "reports", "bench")
+PACKAGES = ("etl", "auth", "portal", "views", "reports", "bench")
 SOURCES = [
     *sorted(p for folder in PACKAGES for p in (ROOT / folder).rglob("*.py")),
     ROOT / "app.py",

@@ -1,0 +1,1 @@
+"""Portal users: password policy and hashing, the user table, lockouts, and the Streamlit sign-in."""

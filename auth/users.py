@@ -1,0 +1,210 @@
+"""Portal users in the database: creation, password checks, lockout counters, access state and revocation."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from auth.passwords import check_password, generate_password, hash_password
+from portal.db import users
+from portal.errors import PortalError
+from portal.fmt import to_madrid
+
+ROLES = ("staff", "client")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+DEMO_STAFF_USERNAME = "despacho"
+
+
+class UserError(PortalError):
+    """A user operation the portal refuses; the message says why, in Spanish."""
+
+
+def now_utc() -> datetime:
+    """The current instant, in UTC (how the portal stores every moment)."""
+    return datetime.now(UTC)
+
+
+def today_madrid() -> date:
+    """Today's date on the firm's clock (expiry dates are Madrid days)."""
+    return to_madrid(now_utc()).date()
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored moment as an aware UTC datetime (SQLite gives them back naive)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def normalize_username(username: str) -> str:
+    """The stored form of a username (lower case, as the sign-in form compares it), or a UserError."""
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise UserError(
+            f"Nombre de usuario no válido: «{username}». Use de 2 a 64 caracteres: letras minúsculas "
+            "sin tilde, cifras, punto, guion, guion bajo o @."
+        )
+    return name
+
+
+def create_user(engine: Engine, username: str, password: str, *, role: str, name: str = "", email: str = "") -> int:
+    """Create a user with a bcrypt-hashed password and return its id; refuses an existing username."""
+    if role not in ROLES:
+        raise UserError(f"Rol no válido: «{role}» (staff o client).")
+    login = normalize_username(username)
+    password_hash = hash_password(password)
+    values = dict(username=login, name=name.strip(), email=email.strip(), role=role, password_hash=password_hash)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(sa.select(users.c.id).where(users.c.username == login)).first():
+                raise UserError(f"Ya existe un usuario «{login}».")
+            return conn.execute(sa.insert(users).values(**values, created_at=now_utc())).inserted_primary_key[0]
+    except sa.exc.IntegrityError as exc:  # created by someone else between the check and the insert
+        raise UserError(f"Ya existe un usuario «{login}».") from exc
+
+
+def get_user(engine: Engine, username: str) -> dict | None:
+    """The user's row as a dict, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(users).where(users.c.username == username.strip().lower())).first()
+    return dict(row._mapping) if row else None
+
+
+def list_users(engine: Engine) -> list[dict]:
+    """Every user, by username (rows include the hash: never print them whole)."""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(users).order_by(users.c.username))]
+
+
+def any_staff(engine: Engine) -> bool:
+    """True when at least one staff user exists."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(users.c.id).where(users.c.role == "staff").limit(1)).first() is not None
+
+
+def is_locked(user: dict) -> bool:
+    """Locked by too many failed sign-ins (until staff unlock it)."""
+    return user["locked_at"] is not None or user["failed_attempts"] >= user["max_attempts"]
+
+
+def access_problem(user: dict | None, *, today: date | None = None) -> str | None:
+    """Why this user may not use the portal now ('unknown', 'inactive', 'no_password', 'locked', 'expired'), or None."""
+    if user is None:
+        return "unknown"
+    if not user["active"]:
+        return "inactive"
+    if user["password_hash"] is None:
+        return "no_password"
+    if is_locked(user):
+        return "locked"
+    if user["expires_on"] is not None and (today or today_madrid()) > user["expires_on"]:
+        return "expired"
+    return None
+
+
+def session_revoked(user: dict, signed_in_at: datetime | None) -> bool:
+    """True when the user's sessions were revoked (sign-out, deactivation) after this session signed in."""
+    cutoff = as_utc(user["tokens_valid_after"])
+    if cutoff is None:
+        return False
+    return signed_in_at is None or as_utc(signed_in_at) <= cutoff
+
+
+def verify(engine: Engine, username: str, password: str, *, today: date | None = None) -> dict | None:
+    """The user's row when the password matches and the account may sign in now; None otherwise (same cost)."""
+    user = get_user(engine, username)
+    matches = check_password(password, user["password_hash"] if user else None)
+    return user if matches and access_problem(user, today=today) is None else None
+
+
+def record_failed_attempt(engine: Engine, username: str, *, now: datetime | None = None) -> int:
+    """Count one failed sign-in atomically (locking the account at its maximum); the new count, 0 if unknown."""
+    count = users.c.failed_attempts + 1
+    reaches_max = sa.and_(users.c.locked_at.is_(None), count >= users.c.max_attempts)
+    statement = (
+        sa.update(users)
+        .where(users.c.username == username)
+        .values(
+            failed_attempts=count,
+            locked_at=sa.case((reaches_max, now or now_utc()), else_=users.c.locked_at),
+        )
+        .returning(users.c.failed_attempts)
+    )
+    with engine.begin() as conn:
+        row = conn.execute(statement).first()
+    return row[0] if row else 0
+
+
+def record_login(engine: Engine, username: str, *, now: datetime | None = None) -> None:
+    """A successful password sign-in: reset the failure counter and remember when."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(users)
+            .where(users.c.username == username)
+            .values(failed_attempts=0, last_login_at=now or now_utc())
+        )
+
+
+def _update(engine: Engine, username: str, **values: object) -> None:
+    with engine.begin() as conn:
+        updated = conn.execute(sa.update(users).where(users.c.username == username).values(**values)).rowcount
+    if not updated:
+        raise UserError(f"No existe el usuario «{username}».")
+
+
+def unlock(engine: Engine, username: str) -> None:
+    """Lift a lockout: the counter goes back to zero."""
+    _update(engine, username, failed_attempts=0, locked_at=None)
+
+
+def set_active(engine: Engine, username: str, active: bool, *, now: datetime | None = None) -> None:
+    """Activate or deactivate a user; deactivating also ends every open session at its next rerun."""
+    if active:
+        _update(engine, username, active=True)
+    else:
+        _update(engine, username, active=False, tokens_valid_after=now or now_utc())
+
+
+def revoke_sessions(engine: Engine, username: str, *, now: datetime | None = None) -> None:
+    """End every session and sign-in cookie of the user issued until now (used by «Cerrar sesión»)."""
+    _update(engine, username, tokens_valid_after=now or now_utc())
+
+
+def authenticator_credentials(engine: Engine, *, today: date | None = None) -> dict:
+    """The ``credentials`` dict for streamlit-authenticator, built from the database on every run.
+
+    The database decides lockouts (per-user ``max_attempts``, atomic counter). The library only sees
+    ``failed_login_attempts`` 1 for users who may not sign in now and 0 for the others, and is called
+    with ``max_login_attempts=1``: it refuses the former before checking any password.
+    """
+    entries = {}
+    for user in list_users(engine):
+        if user["password_hash"] is None:
+            continue
+        entries[user["username"]] = {
+            "name": user["name"] or user["username"],
+            "email": user["email"],
+            "password": user["password_hash"],
+            "roles": [user["role"]],
+            "failed_login_attempts": 0 if access_problem(user, today=today) is None else 1,
+        }
+    return {"usernames": entries}
+
+
+def ensure_demo_staff(engine: Engine, path: Path) -> tuple[str, str] | None:
+    """For the demo only: with no staff user, create ``despacho`` with a random password written to ``path`` (0600)."""
+    if any_staff(engine):
+        return None
+    password = generate_password()
+    create_user(engine, DEMO_STAFF_USERNAME, password, role="staff", name="Personal del despacho (demo)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"usuario: {DEMO_STAFF_USERNAME}\ncontraseña: {password}\n")
+    os.chmod(path, 0o600)  # also when the file existed with wider permissions
+    return DEMO_STAFF_USERNAME, password

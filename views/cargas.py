@@ -1,0 +1,93 @@
+"""Cargas de datos (staff): each company's published and pending data, publishing, loads and their messages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from etl import service
+from views import _ui
+
+ROLLBACK_KEY = "cargas_confirm_rollback"
+
+
+def company_actions(settings, status, actor: str) -> None:
+    """Publish mode, «Cargar ahora», «Publicar pendiente» and «Volver a la versión anterior» for one company."""
+    modes = list(_ui.PUBLISH_MODES)
+    mode = st.radio(
+        "Publicación de las nuevas cargas",
+        modes,
+        index=modes.index(status.publish_mode) if status.publish_mode in modes else 0,
+        format_func=_ui.PUBLISH_MODES.get,
+        horizontal=True,
+        key=f"mode-{status.code}-{status.publish_mode}",
+        help="Automático: cada carga válida se publica al terminar. Manual: queda pendiente hasta que la publique.",
+    )
+    if mode != status.publish_mode:
+        service.set_publish_mode(settings, status.code, mode, actor=actor)
+        _ui.flash(f"{status.code}: publicación {_ui.PUBLISH_MODES[mode].lower()}.")
+        st.rerun()
+    load, publish, back = st.columns(3)
+    if load.button("Cargar ahora", icon=":material/sync:"):
+        with st.spinner(f"Cargando {status.code}…"):
+            results = service.load_all(settings, companies=[status.code], trigger="portal")
+        kind, text = _ui.result_notice(results)
+        _ui.flash(text, kind)
+        st.rerun()
+    if status.pending is not None and publish.button("Publicar pendiente", icon=":material/publish:"):
+        snapshot_id = service.publish_pending(settings, status.code, actor=actor)
+        _ui.flash(f"{status.code}: publicada la versión {snapshot_id}.")
+        st.rerun()
+    can_go_back = status.current is not None and len(status.snapshots) > 1
+    if can_go_back and back.button("Volver a la versión anterior", icon=":material/undo:"):
+        st.session_state[ROLLBACK_KEY] = status.code
+    if st.session_state.get(ROLLBACK_KEY) == status.code:
+        confirm_rollback(settings, status, actor)
+
+
+def confirm_rollback(settings, status, actor: str) -> None:
+    """The second step of a rollback: clients would stop seeing the current version."""
+    st.warning(f"Los clientes dejarán de ver la versión {status.current.snapshot_id} y verán la anterior. ¿Continuar?")
+    yes, no = st.columns(2)
+    if yes.button("Sí, volver a la versión anterior", type="primary"):
+        del st.session_state[ROLLBACK_KEY]
+        snapshot_id = service.rollback(settings, status.code, actor=actor)
+        _ui.flash(f"{status.code}: vuelve a estar publicada la versión {snapshot_id}.")
+        st.rerun()
+    if no.button("Cancelar"):
+        del st.session_state[ROLLBACK_KEY]
+        st.rerun()
+
+
+def runs_and_problems(settings) -> None:
+    """The latest runs and every validation message of the chosen one."""
+    st.subheader("Últimas cargas")
+    runs = service.recent_runs(settings, limit=50)
+    if not runs:
+        st.info("Todavía no se ha hecho ninguna carga.")
+        return
+    st.dataframe(_ui.run_rows(runs), hide_index=True)
+    by_id = {run["id"]: run for run in runs}
+    run_id = st.selectbox(
+        "Mensajes de validación de la carga", list(by_id), format_func=lambda i: _ui.run_label(by_id[i])
+    )
+    problems = service.run_problems(settings, run_id)
+    if problems:
+        st.dataframe(_ui.problem_rows(problems), hide_index=True)
+    else:
+        st.success("Esta carga no registró ningún error ni aviso.")
+
+
+user = _ui.require_user("staff")
+settings = _ui.settings()
+st.title("Cargas de datos")
+_ui.show_flash()
+with _ui.errors_shown():
+    statuses = {status.code: status for status in service.company_statuses(settings)}
+    if not statuses:
+        st.info("No hay empresas: la carpeta de origen está vacía y aún no se ha cargado nada.")
+    else:
+        st.dataframe(_ui.company_rows(list(statuses.values())), hide_index=True)
+        code = st.selectbox("Empresa", list(statuses), format_func=lambda c: f"{c} — {statuses[c].name}")
+        company_actions(settings, statuses[code], user["username"])
+with _ui.errors_shown():
+    runs_and_problems(settings)
