@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script (`python bench/etl_load.py`): make the project importable
 BIG = "grancorp"
 
 # Each measurement runs in its own process so that its peak memory (ru_maxrss) is its own.

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from etl.problems import Problem, Severity, has_errors
 from etl.sources import CompanyInfo, display_name
@@ -211,7 +210,7 @@ def _count_lines(path: Path) -> tuple[int, bool, int]:
     newlines, last = 0, b""
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
-            newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == 10))
+            newlines += chunk.count(b"\n")
             last = chunk[-HEAD_BYTES:] if len(chunk) >= HEAD_BYTES else (last + chunk)[-HEAD_BYTES:]
     ends = last.endswith(b"\n")
     pieces = last.split(b"\n")
@@ -582,6 +581,7 @@ def _amount_sql(v: str, shape: str, excel: bool) -> str:
 
 
 TYPE_SQL = """CASE
+    WHEN rt IN ('normal', 'apertura', 'regularizacion', 'cierre') THEN rt
     WHEN rt IS NULL OR trim(rt) = '' THEN NULL
     ELSE CASE lower(strip_accents(trim(rt)))
         WHEN 'n' THEN 'normal' WHEN 'normal' THEN 'normal'

@@ -59,7 +59,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
     # Sorted by account then date: account cards and date-range filters read few row groups.
     "journal.parquet": """
         SELECT fiscal_year, date, entry, account, description, debit, credit, entry_type, source_file, source_line
-        FROM journal ORDER BY account, date, entry, source_file, source_line""",
+        FROM journal ORDER BY account, date, rowid""",
     "accounts.parquet": """
         SELECT account, name, source FROM accounts ORDER BY account""",
     # Per account, month and entry type: reports exclude regularización / cierre by filtering entry_type.
@@ -209,7 +209,7 @@ def _write_snapshot(
     try:
         for name, query in SNAPSHOT_TABLES.items():
             target = writer.path / name
-            con.execute(f"COPY ({query}) TO '{_sql_path(target)}' (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(f"COPY ({query}) TO '{_sql_path(target)}' (FORMAT parquet, COMPRESSION snappy)")
             crash_point("mid_parquet_write")
         totals = con.execute(
             "SELECT count(*), sum(debit), sum(credit), min(date), max(date),"

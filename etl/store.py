@@ -206,24 +206,19 @@ def _write_durable(path: Path, text: str, *, exclusive: bool = False) -> None:
 
 def _hash_and_sync(path: Path) -> tuple[str, int]:
     """SHA-256 and size of a file, fsyncing it on the way."""
+    return _file_digest(path, sync=True)
+
+
+def _file_digest(path: Path, *, sync: bool = False) -> tuple[str, int]:
+    """SHA-256 and size of a file (and an fsync of it when asked)."""
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 22):
             digest.update(chunk)
             size += len(chunk)
-        os.fsync(fh.fileno())
-    return digest.hexdigest(), size
-
-
-def _file_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a file."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            digest.update(chunk)
-            size += len(chunk)
+        if sync:
+            os.fsync(fh.fileno())
     return digest.hexdigest(), size
 
 

@@ -38,7 +38,7 @@ class Settings:
     lock_timeout: float = setting(
         "PORTAL_LOCK_TIMEOUT", "Seconds a load waits for another load of the same company.", 0.0
     )
-    etl_memory_limit: str = setting("PORTAL_ETL_MEMORY_LIMIT", "DuckDB memory limit during loads.", "1GB")
+    etl_memory_limit: str = setting("PORTAL_ETL_MEMORY_LIMIT", "DuckDB memory limit during loads.", "1536MB")
     schedule_cron: str = setting("PORTAL_SCHEDULE_CRON", "Crontab line (5 fields) of the scheduled load.", "30 6 * * *")
     firm_name: str = setting("PORTAL_FIRM_NAME", "Firm name shown on the sign-in page and exports.", "Asesoría Demo")
     cookie_key: str | None = setting(
