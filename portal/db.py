@@ -98,6 +98,68 @@ store_events = Table(
     Column("actor", String(64), nullable=False),
 )
 
+# --- Access model (migration 0002) -------------------------------------------------------------------------------
+
+clients = Table(  # the firm's internal clients; a client groups one or more companies
+    "clients",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("nif", String(16), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+client_companies = Table(  # which companies (with data stores) belong to a client
+    "client_companies",
+    metadata,
+    Column("client_code", String(32), ForeignKey("clients.code", ondelete="CASCADE"), primary_key=True),
+    Column("company_code", String(32), ForeignKey("companies.code", ondelete="CASCADE"), primary_key=True),
+)
+
+client_users = Table(  # a client portal user belongs to exactly one client (staff users have no row)
+    "client_users",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("client_code", String(32), ForeignKey("clients.code", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+grants = Table(  # one row per (user, company, module) the user may see; options per module as JSON text
+    "grants",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("company_code", String(32), ForeignKey("companies.code", ondelete="CASCADE"), primary_key=True),
+    Column("module", String(16), primary_key=True),
+    # expedientes: {"cases": "open"|"closed"|"both"}; laboral: {"tables": [...]}; others: {}
+    Column("options", Text, nullable=False, default="{}"),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("granted_by", String(64), nullable=False, default=""),
+)
+
+one_time_tokens = Table(  # activation and password-reset links: only the SHA-256 of the token is stored
+    "one_time_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("purpose", String(16), nullable=False),  # 'activation' or 'reset'
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+audit_log = Table(  # append-only (database triggers refuse UPDATE and DELETE); never passwords, tokens or hashes
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(64), nullable=False, default=""),  # username, '' when unknown, 'sistema' for jobs
+    Column("actor_role", String(16), nullable=False, default=""),  # 'staff', 'client', '' (anonymous), 'system'
+    Column("event", String(32), nullable=False, index=True),
+    Column("company", String(32), nullable=True, index=True),
+    Column("target", String(200), nullable=True),  # the user, table or file the event is about
+    Column("detail", Text, nullable=False, default=""),
+)
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -29,4 +30,20 @@ def test_migrating_twice_keeps_the_data(tmp_path):
     migrate(engine)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT name FROM companies")).scalar() == "Acme"
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+def test_the_audit_log_refuses_updates_and_deletes(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_log (at, actor, actor_role, event, detail)"
+                " VALUES ('2026-11-28 10:00:00', 'ana', 'client', 'sign_in_ok', '')"
+            )
+        )
+    for statement in ("UPDATE audit_log SET actor = 'otro'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT actor FROM audit_log")).all() == [("ana",)]
