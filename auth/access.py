@@ -116,7 +116,9 @@ def create_client(engine: Engine, code: str, name: str, nif: str = "", *, actor:
         if conn.execute(sa.select(clients.c.code).where(clients.c.code == code)).first():
             raise AccessError(f"Ya existe un cliente con el código «{code}».")
         conn.execute(sa.insert(clients).values(code=code, name=name.strip(), nif=compact, created_at=_now()))
-        audit.record(conn, "client_created", actor=actor, actor_role=_role(actor), target=code, detail=name.strip())
+        audit.record(
+            conn, "client_created", actor=actor, actor_role=audit.actor_role(actor), target=code, detail=name.strip()
+        )
 
 
 def list_clients(engine: Engine) -> list[dict]:
@@ -154,7 +156,7 @@ def link_company(engine: Engine, client_code: str, company_code: str, *, actor: 
             conn,
             "client_company_linked",
             actor=actor,
-            actor_role=_role(actor),
+            actor_role=audit.actor_role(actor),
             company=company_code,
             target=client_code,
         )
@@ -178,7 +180,7 @@ def unlink_company(engine: Engine, client_code: str, company_code: str, *, actor
             conn,
             "client_company_unlinked",
             actor=actor,
-            actor_role=_role(actor),
+            actor_role=audit.actor_role(actor),
             company=company_code,
             target=client_code,
         )
@@ -247,7 +249,7 @@ def create_client_user(
             conn,
             "user_created",
             actor=actor,
-            actor_role=_role(actor),
+            actor_role=audit.actor_role(actor),
             target=login,
             detail=f"cliente={client_code or '-'}; intentos={max_attempts}; caduca={expires_on or '-'}",
         )
@@ -283,7 +285,9 @@ def update_client_user(engine: Engine, username: str, *, actor: str, **fields: o
             values["client_code"] = client_code
         changed = "; ".join(f"{k}={v}" for k, v in sorted(values.items()) if k != "name")
         target = user["username"]
-        audit.record(conn, "user_updated", actor=actor, actor_role=_role(actor), target=target, detail=changed)
+        audit.record(
+            conn, "user_updated", actor=actor, actor_role=audit.actor_role(actor), target=target, detail=changed
+        )
 
 
 def client_of(engine: Engine, user_id: int) -> str | None:
@@ -351,7 +355,7 @@ def set_grants(engine: Engine, username: str, company: str, modules: dict[str, d
             conn,
             "grants_changed",
             actor=actor,
-            actor_role=_role(actor),
+            actor_role=audit.actor_role(actor),
             company=company,
             target=user["username"],
             detail=", ".join(sorted(checked)) or "ninguno",
@@ -472,11 +476,6 @@ def _refusal(engine: Engine, username: str, company: str, module: str, today: da
     if module not in modules_of(engine, fresh, company):
         return "módulo no concedido"
     return None
-
-
-def _role(actor: str) -> str:
-    """The audit role of an actor name: CLI and scheduler actors are the system, the rest staff."""
-    return "system" if actor.startswith(("cli:", "sistema")) else "staff"
 
 
 def _now() -> datetime:

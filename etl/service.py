@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from etl.load import RunResult, load_company
 from etl.sources import company_folders, is_company_code
 from etl.store import Snapshot, Store, StoreError
+from portal import audit
 from portal.db import companies, etl_problems, etl_runs, get_engine, store_events
 from portal.settings import Settings
 
@@ -143,13 +144,25 @@ def set_publish_mode(settings: Settings, company: str, mode: str, *, actor: str)
     _record(settings, company, f"mode-{mode}", None, actor)
 
 
+AUDIT_EVENTS = {
+    "publish": "publish",
+    "rollback": "rollback",
+    "mode-auto": "publish_mode_changed",
+    "mode-manual": "publish_mode_changed",
+}
+
+
 def _record(settings: Settings, company: str, action: str, snapshot_id: str | None, actor: str) -> None:
+    """The store event and its audit-log entry, in one transaction."""
     with engine_of(settings).begin() as conn:
         conn.execute(
             sa.insert(store_events).values(
                 at=_now(), company=company, action=action[:16], snapshot_id=snapshot_id, actor=actor
             )
         )
+        detail = snapshot_id or action.removeprefix("mode-")
+        role = audit.actor_role(actor)
+        audit.record(conn, AUDIT_EVENTS[action], actor=actor, actor_role=role, company=company, detail=detail)
 
 
 def _now() -> datetime:

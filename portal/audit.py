@@ -43,6 +43,14 @@ ROLES = ("staff", "client", "system", "")
 MAX_DETAIL = 2000
 
 
+SYSTEM_ACTORS = ("cli", "sistema", "schedule")
+
+
+def actor_role(actor: str) -> str:
+    """The audit role of a staff-side actor name: command-line and scheduled actors are the system, the rest staff."""
+    return "system" if actor.split(":")[0] in SYSTEM_ACTORS else "staff"
+
+
 class AuditError(ValueError):
     """A programming error: an event or role the log does not know."""
 

@@ -11,6 +11,7 @@ import pytest
 
 from etl import service
 from etl.store import Store, StoreError
+from portal import audit
 from portal.settings import Settings, load_settings
 
 HEADER = "fecha;asiento;cuenta;concepto;debe;haber\n"
@@ -146,6 +147,22 @@ def test_rollback_returns_to_the_previous_publication(settings):
     assert v2.outcome == "published"
     assert service.rollback(settings, "acme", actor="tests") == v1.snapshot_id
     assert Store(settings.stores).current("acme").rows["journal.parquet"] == 5
+
+
+def test_publish_rollback_and_mode_changes_go_to_the_audit_log(settings):
+    write_company(settings.sources, "acme", ACME_V1)
+    [v1] = service.load_all(settings)
+    service.set_publish_mode(settings, "acme", "manual", actor="ana")
+    write_company(settings.sources, "acme", ACME_V2)
+    [v2] = service.load_all(settings)
+    service.publish_pending(settings, "acme", actor="ana")
+    service.rollback(settings, "acme", actor="cli:root")
+    events = audit.entries(service.engine_of(settings), company="acme")
+    assert [(e["event"], e["actor"], e["actor_role"], e["detail"]) for e in reversed(events)] == [
+        ("publish_mode_changed", "ana", "staff", "manual"),
+        ("publish", "ana", "staff", v2.snapshot_id),
+        ("rollback", "cli:root", "system", v1.snapshot_id),
+    ]
 
 
 def test_every_run_is_logged_with_its_outcome(settings):
