@@ -220,9 +220,9 @@ def create_client_user(
 ) -> int:
     """Create a client user with no password (it sets one through the e-mailed link); its id."""
     login = users.normalize_username(username)
-    _check_email(email, "del usuario", required=True)
-    _check_email(office_email, "del despacho", required=False)
-    _check_attempts(max_attempts)
+    check_email(email, "del usuario", required=True)
+    check_email(office_email, "del despacho", required=False)
+    check_attempts(max_attempts)
     with engine.begin() as conn:
         if client_code is not None:
             _require_client(conn, client_code)
@@ -265,11 +265,11 @@ def update_client_user(engine: Engine, username: str, *, actor: str, **fields: o
     if unknown:
         raise AccessError(f"Campos no modificables: {', '.join(sorted(unknown))}.")
     if "email" in fields:
-        _check_email(str(fields["email"]), "del usuario", required=True)
+        check_email(str(fields["email"]), "del usuario", required=True)
     if "office_email" in fields:
-        _check_email(str(fields["office_email"]), "del despacho", required=False)
+        check_email(str(fields["office_email"]), "del despacho", required=False)
     if "max_attempts" in fields:
-        _check_attempts(int(fields["max_attempts"]))  # type: ignore[arg-type]
+        check_attempts(int(fields["max_attempts"]))  # type: ignore[arg-type]
     client_code = fields.pop("client_code", ...)
     with engine.begin() as conn:
         user = _client_user(conn, username)
@@ -315,7 +315,8 @@ def _client_user(conn: Connection, username: str) -> dict:
     return dict(row._mapping)
 
 
-def _check_email(value: str, what: str, *, required: bool) -> None:
+def check_email(value: str, what: str, *, required: bool) -> None:
+    """Refuse an e-mail address that cannot be one (``what`` names it in the message); empty only when optional."""
     text = value.strip()
     if not text and not required:
         return
@@ -324,7 +325,8 @@ def _check_email(value: str, what: str, *, required: bool) -> None:
         raise AccessError(f"Correo electrónico {what} no válido: «{text}».")
 
 
-def _check_attempts(value: int) -> None:
+def check_attempts(value: int) -> None:
+    """Refuse a number of failed sign-ins allowed outside 1–20."""
     if not 1 <= value <= 20:
         raise AccessError(f"Intentos fallidos permitidos: {value} no es válido (de 1 a 20).")
 

@@ -51,6 +51,19 @@ class Settings:
     smtp_password: str = setting("PORTAL_SMTP_PASSWORD", "SMTP password.", "")
     smtp_starttls: bool = setting("PORTAL_SMTP_STARTTLS", "Use STARTTLS with the SMTP server.", False)
     smtp_from: str = setting("PORTAL_SMTP_FROM", "Sender address of the portal's e-mails.", "portal@localhost")
+    base_url: str = setting(
+        "PORTAL_BASE_URL", "Public address of the portal, used in the links sent by e-mail.", "http://127.0.0.1:8501"
+    )
+    activation_hours: float = setting(
+        "PORTAL_ACTIVATION_HOURS", "Hours an activation link (new user) stays valid.", 72.0
+    )
+    reset_minutes: float = setting("PORTAL_RESET_MINUTES", "Minutes a password-reset link stays valid.", 60.0)
+    office_email: str = setting(
+        "PORTAL_OFFICE_EMAIL", "Contact address of the office, used when a user has no office e-mail of its own.", ""
+    )
+    firm_logo: Path | None = setting(
+        "PORTAL_FIRM_LOGO", "Optional path to the firm's logo image shown on the sign-in page.", None
+    )
 
     @property
     def sources(self) -> Path:

@@ -55,17 +55,17 @@ def test_salts_are_unique():
     assert passwords.check_password(GOOD, first) and passwords.check_password(GOOD, second)
 
 
-def test_minimum_is_twelve_characters():
-    with pytest.raises(PasswordError, match="al menos 12 caracteres"):
-        passwords.hash_password("x" * 11)
-    assert passwords.check_password("x" * 12, passwords.hash_password("x" * 12))
+def test_minimum_is_fifteen_characters():
+    with pytest.raises(PasswordError, match="al menos 15 caracteres"):
+        passwords.hash_password("mesasillalapiz")
+    assert passwords.check_password("mesa silla lapi", passwords.hash_password("mesa silla lapi"))
 
 
 def test_more_than_72_bytes_is_refused_with_a_spanish_message():
-    exactly_72 = "ñ" * 36  # 36 characters, 72 bytes in UTF-8
+    exactly_72 = "ñá" * 18  # 36 characters, 72 bytes in UTF-8
     assert passwords.check_password(exactly_72, passwords.hash_password(exactly_72))
     with pytest.raises(PasswordError, match="ocupa 74 bytes y el máximo es 72"):
-        passwords.hash_password("ñ" * 37)
+        passwords.hash_password(exactly_72 + "ñ")
 
 
 def test_an_over_long_candidate_never_matches_and_never_raises():
@@ -234,7 +234,7 @@ def test_cli_refuses_a_duplicate_and_a_weak_password(data_dir, engine):
     assert duplicate.returncode == 1
     assert "Ya existe un usuario «ana»" in duplicate.stderr
     short = run_cli(data_dir, "create-staff", "bea", stdin="corta\n")
-    assert short.returncode == 1 and "al menos 12 caracteres" in short.stderr
+    assert short.returncode == 1 and "al menos 15 caracteres" in short.stderr
     empty = run_cli(data_dir, "create-staff", "bea", stdin="")
     assert empty.returncode == 1 and "No se ha recibido ninguna contraseña" in empty.stderr
     assert users.get_user(engine, "bea") is None

@@ -37,9 +37,7 @@ def upgrade() -> None:
     op.create_table(
         "client_companies",
         sa.Column("client_code", sa.String(32), sa.ForeignKey("clients.code", ondelete="CASCADE"), primary_key=True),
-        sa.Column(
-            "company_code", sa.String(32), sa.ForeignKey("companies.code", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("company_code", sa.String(32), sa.ForeignKey("companies.code", ondelete="CASCADE"), primary_key=True),
     )
     op.create_table(
         "client_users",
@@ -50,9 +48,7 @@ def upgrade() -> None:
     op.create_table(
         "grants",
         sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column(
-            "company_code", sa.String(32), sa.ForeignKey("companies.code", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("company_code", sa.String(32), sa.ForeignKey("companies.code", ondelete="CASCADE"), primary_key=True),
         sa.Column("module", sa.String(16), primary_key=True),
         sa.Column("options", sa.Text, nullable=False),
         sa.Column("granted_at", TZ, nullable=False),
