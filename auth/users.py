@@ -57,7 +57,7 @@ def create_user(engine: Engine, username: str, password: str, *, role: str, name
     if role not in ROLES:
         raise UserError(f"Rol no válido: «{role}» (staff o client).")
     login = normalize_username(username)
-    password_hash = hash_password(password)
+    password_hash = hash_password(password, context=(login, email.partition("@")[0], name))
     values = dict(username=login, name=name.strip(), email=email.strip(), role=role, password_hash=password_hash)
     try:
         with engine.begin() as conn:
