@@ -108,8 +108,10 @@ def main() -> int:
     for label, runs, secs in rows:
         peak = max(r["peak_mb"] for r in runs)
         print(f"{label:28}{secs:12.2f}{args.lines / secs:14,.0f}{peak:10,.0f}")
-    print(f"\nrelación carga / copia: {full_s / bare_s:.2f}× (objetivo ≤ 2,5×); "
-          f"pico de memoria de la carga: {max(r['peak_mb'] for r in full):,.0f} MB (objetivo < 2.048 MB)")
+    print(
+        f"\nrelación carga / copia: {full_s / bare_s:.2f}× (objetivo ≤ 2,5×); "
+        f"pico de memoria de la carga: {max(r['peak_mb'] for r in full):,.0f} MB (objetivo < 2.048 MB)"
+    )
     return 0
 
 

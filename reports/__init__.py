@@ -1,0 +1,1 @@
+"""Read side: pure query functions over a company's published snapshot (no Streamlit)."""

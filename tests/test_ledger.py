@@ -1,0 +1,91 @@
+"""Ledger cards: search, opening balance of a range starting mid-year, running balance, paging, whole entries."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from reports.ledger import entry_lines, find_accounts, ledger
+from tests.reports_books import JOURNAL, load_company
+
+
+@pytest.fixture(scope="module")
+def snap(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hand")
+    return load_company(root, "hand", JOURNAL, {"nombre": "Mano SL", "modelo_pgc": "pymes", "ejercicios": [2024, 2025]})
+
+
+def test_find_accounts_by_code_and_by_name(snap):
+    assert find_accounts(snap, "572").account.tolist() == ["5720001", "5720002"]
+    by_name = find_accounts(snap, "AMORTIZACION")  # case and accents ignored
+    assert set(by_name.account) == {"2813000", "6810000"}
+    assert find_accounts(snap, "no existe").empty
+
+
+def test_card_starting_mid_year_carries_the_years_opening_balance(snap):
+    card = ledger(snap, "5720001", date(2025, 3, 1), date(2025, 6, 30))
+    assert card.opening == D("6420.00")  # apertura 4.000 + collection 2.420 on 20/02
+    rows = card.rows[["date", "entry", "debit", "credit", "balance"]].values.tolist()
+    assert rows == [
+        [date(2025, 5, 20), 6, D("0.00"), D("1500.00"), D("4920.00")],
+        [date(2025, 6, 10), 7, D("0.00"), D("500.00"), D("4420.00")],
+        [date(2025, 6, 10), 7, D("300.00"), D("0.00"), D("4720.00")],
+        [date(2025, 6, 30), 8, D("0.00"), D("50.00"), D("4670.00")],
+    ]
+    assert (card.total_debit, card.total_credit, card.closing, card.line_count) == (
+        D("300.00"),
+        D("2050.00"),
+        D("4670.00"),
+        4,
+    )
+
+
+def test_card_from_the_first_day_starts_at_zero_and_shows_the_apertura(snap):
+    card = ledger(snap, "5720001", date(2025, 1, 1), date(2025, 2, 28))
+    assert card.opening == D("0.00")  # 2024's cierre cancelled the balance; the apertura re-opens it
+    assert card.rows.entry_type.tolist() == ["apertura", "normal"]
+    assert card.rows.balance.tolist() == [D("4000.00"), D("6420.00")]
+
+
+def test_pnl_account_opening_counts_only_the_same_fiscal_year(snap):
+    card = ledger(snap, "6000000", date(2025, 7, 1), date(2025, 12, 31))
+    assert card.opening == D("0.00")  # 2024's purchases belong to 2024
+    sales = ledger(snap, "7050000", date(2025, 6, 1), date(2025, 12, 31))
+    assert (sales.opening, sales.line_count, sales.closing) == (D("-3000.00"), 0, D("-3000.00"))
+
+
+def test_paging_keeps_the_running_balance_of_the_whole_range(snap):
+    first = ledger(snap, "5720001", date(2024, 1, 1), date(2025, 12, 31), page=1, page_size=3)
+    second = ledger(snap, "5720001", date(2024, 1, 1), date(2025, 12, 31), page=2, page_size=3)
+    assert (first.line_count, first.pages) == (9, 3)
+    assert first.rows.balance.tolist() == [D("10000.00"), D("4000.00"), D("0.00")]  # capital, machine, cierre
+    assert second.rows.balance.tolist() == [D("4000.00"), D("6420.00"), D("4920.00")]
+    assert second.closing == D("4670.00")
+
+
+def test_range_with_loose_days_at_both_ends(snap):
+    card = ledger(snap, "5720001", date(2025, 2, 15), date(2025, 6, 10), page=2, page_size=2)
+    assert card.opening == D("4000.00")  # only the apertura before 15/02
+    assert (card.line_count, card.pages, card.total_debit, card.total_credit) == (4, 2, D("2720.00"), D("2000.00"))
+    assert card.rows.balance.tolist() == [D("4420.00"), D("4720.00")]
+    assert card.closing == D("4720.00")
+
+
+def test_entry_lines_show_the_whole_asiento(snap):
+    lines = entry_lines(snap, 2025, 7)
+    assert lines[["account", "debit", "credit"]].values.tolist() == [
+        ["5510001", D("500.00"), D("0.00")],
+        ["5720001", D("0.00"), D("500.00")],
+        ["5720001", D("300.00"), D("0.00")],
+        ["5510002", D("0.00"), D("300.00")],
+    ]
+    assert lines.name.iloc[0]
+
+
+def test_bad_arguments_are_refused_in_spanish(snap):
+    with pytest.raises(ValueError, match="anterior a la inicial"):
+        ledger(snap, "5720001", date(2025, 3, 1), date(2025, 2, 1))
+    with pytest.raises(ValueError, match="Página no válida"):
+        ledger(snap, "5720001", date(2025, 1, 1), date(2025, 2, 1), page=0)

@@ -1,0 +1,86 @@
+"""Ratios of the hand-made company against hand-computed values; undefined ratios are None, never 0."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from reports import periods
+from reports.ratios import definitions, ratio_trend, ratios, ratios_of_year
+from tests.reports_books import JOURNAL, load_company
+
+CAL = periods.FiscalCalendar()
+
+
+@pytest.fixture(scope="module")
+def snap(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hand")
+    return load_company(root, "hand", JOURNAL, {"nombre": "Mano SL", "modelo_pgc": "pymes", "ejercicios": [2024, 2025]})
+
+
+def test_every_ratio_has_a_formula_an_explanation_and_a_range_text():
+    codes = [d.code for d in definitions()]
+    assert codes == [
+        "liquidez",
+        "prueba_acida",
+        "tesoreria",
+        "solvencia",
+        "endeudamiento",
+        "autonomia",
+        "fondo_maniobra",
+        "roa",
+        "roe",
+        "margen_bruto",
+        "margen_neto",
+        "rotacion_activo",
+        "periodo_cobro",
+        "periodo_pago",
+        "ebitda",
+    ]
+    for definition in definitions():
+        assert definition.formula and definition.explanation.endswith(".")
+        assert definition.range_text
+
+
+def test_ratios_of_2025(snap):
+    table = ratios_of_year(snap, 2025).set_index("code")
+    assert table.value.to_dict() == {
+        "liquidez": D("2.5448"),  # 8.978 / 3.528
+        "prueba_acida": D("2.5448"),  # no stock
+        "tesoreria": D("1.3237"),  # 4.670 / 3.528
+        "solvencia": D("3.9053"),  # 13.778 / 3.528
+        "endeudamiento": D("0.2561"),  # 3.528 / 13.778
+        "autonomia": D("2.9053"),  # 10.250 / 3.528
+        "fondo_maniobra": D("5450.00"),
+        "roa": D("-0.0073"),  # −100 / 13.778
+        "roe": D("-0.0146"),  # −150 / 10.250
+        "margen_bruto": D("0.6667"),  # (3.000 − 1.000) / 3.000
+        "margen_neto": D("-0.0500"),
+        "rotacion_activo": D("0.2177"),
+        "periodo_cobro": D("344.9"),  # 3.430 / (3.000 × 1,21) × 365
+        "periodo_pago": D("365.0"),  # 1.210 / (1.000 × 1,21) × 365
+        "ebitda": D("500.00"),  # −100 + 600 amortización
+    }
+    assert table.loc["liquidez", "status"] == "aviso"  # above 2: idle current assets
+    assert table.loc["roa", "status"] == "riesgo"
+    assert table.loc["fondo_maniobra", "status"] == "bueno"
+    assert table.loc["margen_bruto", "status"] == "sin_referencia"
+
+
+def test_a_quarter_without_sales_leaves_sales_ratios_undefined(snap):
+    table = ratios(snap, periods.quarter(CAL, 2025, 1)).set_index("code")
+    assert table.loc["liquidez", "value"] == D("4.6023")  # 6.388 / 1.388 at 31/03/2025
+    for code in ("margen_bruto", "margen_neto", "periodo_cobro", "periodo_pago"):
+        assert table.loc[code, "value"] is None
+        assert table.loc[code, "status"] == "indefinido"
+
+
+def test_trend_has_one_point_per_month_end(snap):
+    trend = ratio_trend(snap, 2025, until=date(2025, 6, 30))
+    liquidity = trend[trend.code == "liquidez"]
+    assert liquidity.period_end.tolist() == [
+        date(2025, m, d) for m, d in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30))
+    ]
+    assert liquidity.value.iloc[2] == D("4.6023")
