@@ -332,7 +332,7 @@ def show_audit(engine: Engine, args: argparse.Namespace) -> None:
     """Print the audit log entries matching the filters, newest first."""
     rows = audit.entries(
         engine,
-        actor=args.user,
+        about=args.user,
         company=args.company,
         event=args.event,
         since=parse_day(args.since),

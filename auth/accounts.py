@@ -78,7 +78,10 @@ def _store_password(conn: Connection, user_id: int, password_hash: str, *, end_s
 def send_credentials(
     settings: Settings, engine: Engine, username: str, *, actor: str, now: datetime | None = None
 ) -> None:
-    """E-mail the user its user code and a one-time activation link (earlier activation links stop working)."""
+    """E-mail the user its user code and a one-time activation link (earlier activation links stop working).
+
+    The new link replaces the earlier ones only if the message leaves: a mail failure rolls the token back.
+    """
     user = _existing(engine, username)
     if not user["active"]:
         raise AccountError(f"El usuario «{user['username']}» está desactivado: reactívelo antes de enviarle el acceso.")
@@ -86,19 +89,13 @@ def send_credentials(
         raise AccountError(f"El usuario «{user['username']}» no tiene correo electrónico.")
     moment = _moment(now)
     ttl = timedelta(hours=settings.activation_hours)
-    token = tokens.issue(engine, user["id"], "activation", ttl=ttl, now=moment)
     until = fmt.datetime_es(moment + ttl)
     office = _office_address(settings, user)
-    body = (
-        f"Hola{' ' + user['name'] if user['name'] else ''}:\n\n"
-        f"{settings.firm_name} le ha dado acceso al Portal del Cliente.\n\n"
-        f"Su usuario es: {user['username']}\n\n"
-        f"Para elegir su contraseña, abra este enlace (sirve una sola vez y hasta el {until}, hora de Madrid):\n"
-        f"{link(settings, 'activar', token)}\n\n"
-        "Si no esperaba este mensaje, no abra el enlace y avise al despacho"
-        f"{' (' + office + ')' if office else ''}.\n"
-    )
-    mail.send(settings, user["email"], f"{settings.firm_name}: su acceso al Portal del Cliente", body, reply_to=office)
+    subject = f"{settings.firm_name}: su acceso al Portal del Cliente"
+    with engine.begin() as conn:
+        token = tokens.issue(conn, user["id"], "activation", ttl=ttl, now=moment)
+        body = _credentials_body(settings, user, link(settings, "activar", token), until, office)
+        mail.send(settings, user["email"], subject, body, reply_to=office)
     audit.record(
         engine,
         "credentials_sent",
@@ -106,6 +103,18 @@ def send_credentials(
         actor_role=audit.actor_role(actor),
         target=user["username"],
         detail=f"enlace de activación válido hasta {until}",
+    )
+
+
+def _credentials_body(settings: Settings, user: dict, url: str, until: str, office: str) -> str:
+    return (
+        f"Hola{' ' + user['name'] if user['name'] else ''}:\n\n"
+        f"{settings.firm_name} le ha dado acceso al Portal del Cliente.\n\n"
+        f"Su usuario es: {user['username']}\n\n"
+        f"Para elegir su contraseña, abra este enlace (sirve una sola vez y hasta el {until}, hora de Madrid):\n"
+        f"{url}\n\n"
+        "Si no esperaba este mensaje, no abra el enlace y avise al despacho"
+        f"{' (' + office + ')' if office else ''}.\n"
     )
 
 

@@ -91,16 +91,22 @@ def entries(
     engine: Engine,
     *,
     actor: str | None = None,
+    about: str | None = None,
     company: str | None = None,
     event: str | None = None,
     since: date | None = None,
     until: date | None = None,
     limit: int = 1000,
 ) -> list[dict]:
-    """Events matching every filter given, newest first; ``since``/``until`` are Madrid days, both included."""
+    """Events matching every filter given, newest first; ``since``/``until`` are Madrid days, both included.
+
+    ``actor`` matches who did it; ``about`` matches a user either way (who did it, or whom it was done to).
+    """
     query = sa.select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
     if actor:
         query = query.where(audit_log.c.actor == actor)
+    if about:
+        query = query.where(sa.or_(audit_log.c.actor == about, audit_log.c.target == about))
     if company:
         query = query.where(audit_log.c.company == company)
     if event:

@@ -222,3 +222,10 @@ def test_audit_filters_by_madrid_day(engine):
     assert [e["at"].hour for e in december] == [23] and [e["at"].hour for e in november] == [22]
     with pytest.raises(audit.AuditError):
         audit.record(engine, "made_up_event")
+
+
+def test_audit_about_a_user_finds_what_it_did_and_what_was_done_to_it(engine):
+    client_user(engine)
+    audit.record(engine, "sign_in_ok", actor="lucia", actor_role="client")
+    about = [(e["event"], e["actor"]) for e in audit.entries(engine, about="lucia")]
+    assert about == [("sign_in_ok", "lucia"), ("user_created", STAFF)]

@@ -151,6 +151,15 @@ def test_a_mail_failure_is_reported_and_not_audited_as_sent(settings, engine, sm
     assert audit.entries(engine, event="credentials_sent") == []
 
 
+def test_a_failed_resend_keeps_the_earlier_link_working(settings, engine, smtp):
+    accounts.send_credentials(settings, engine, "ana.garcia", actor=STAFF)
+    first = smtp.wait_for(1)[0].token("activar")
+    smtp.refused.add("ana@cliente.es")
+    with pytest.raises(MailError):
+        accounts.send_credentials(settings, engine, "ana.garcia", actor=STAFF)
+    assert accounts.activate(settings, engine, first, GOOD) == "ana.garcia"
+
+
 # --- forgotten password -----------------------------------------------------------------------------------------------
 
 
