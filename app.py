@@ -1,4 +1,4 @@
-"""Portal del Cliente: sign-in, per-role navigation and the gate in front of every page (no queries, no charts)."""
+"""Portal del Cliente: sign-in, per-user navigation from the grants and the gate in front of every page (no queries)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from auth import signin
+from auth import access, signin
 from portal.db import get_engine
 from portal.errors import PortalError
 from portal.settings import load_settings
+from views import _client, _ui, acceso
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class PageSpec:
     url_path: str
     icon: str
     roles: tuple[str, ...]
-    module: str | None = None  # client modules (contabilidad, impuestos, ...) arrive with client pages
+    module: str | None = None  # a client module (access.MODULES): the page exists only for users holding it
 
 
 # The one table of pages: every URL is registered in every state, so a forbidden or signed-out visit
@@ -30,12 +31,23 @@ class PageSpec:
 # Page scripts live in views/, never in pages/: with a pages/ folder next to app.py, Streamlit 1.67 serves
 # the first run of each server process (and every AppTest run) in its legacy mode, where pages/<name>.py
 # opens at /<name> without running this gate.
-PAGES = (PageSpec("views/cargas.py", "Cargas de datos", "cargas", ":material/sync:", roles=("staff",)),)
+PAGES = (
+    PageSpec("views/cargas.py", "Cargas de datos", "cargas", ":material/sync:", roles=("staff",)),
+    PageSpec("views/clientes.py", "Clientes y empresas", "clientes", ":material/domain:", roles=("staff",)),
+    PageSpec("views/usuarios.py", "Usuarios del portal", "usuarios", ":material/group:", roles=("staff",)),
+    PageSpec("views/modulos.py", "Módulos", "modulos", ":material/tune:", roles=("staff",)),
+    PageSpec("views/auditoria.py", "Auditoría", "auditoria", ":material/history:", roles=("staff",)),
+    PageSpec("views/inicio.py", "Inicio", "inicio", ":material/home:", roles=("client",)),
+    PageSpec("views/contabilidad.py", "Contabilidad", "contabilidad", ":material/book:", ("client",), "contabilidad"),
+    PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", roles=("client",)),
+    PageSpec("views/contacto.py", "Contacto", "contacto", ":material/mail:", roles=("client",)),
+)
+HOME = "inicio"  # url_path of the client home; for staff the same URL opens their first page
 
 
-def allowed(spec: PageSpec, user: dict) -> bool:
-    """Whether the user's role opens the page (module grants for clients come with the next issue)."""
-    return user["role"] in spec.roles
+def allowed(spec: PageSpec, user: dict, modules: dict | None = None) -> bool:
+    """Whether the user opens the page: its role, and for a module page a grant of that module on the company."""
+    return user["role"] in spec.roles and (spec.module is None or spec.module in (modules or {}))
 
 
 def stub(url_path: str, body: Callable[[], None], title: str) -> st.Page:
@@ -48,12 +60,6 @@ def no_access() -> None:
     st.warning("No tiene acceso a esta página.")
 
 
-def no_modules() -> None:
-    """Home of a client user before the firm enables any module."""
-    st.title("Portal del Cliente")
-    st.info("Su despacho aún no ha activado módulos para su usuario.")
-
-
 def signed_out_navigation() -> None:
     """Only the sign-in page (drawn above by app.py) is reachable; every known URL falls on it."""
     pages = [st.Page(lambda: None, title="Iniciar sesión", url_path="acceso", default=True)]
@@ -61,24 +67,31 @@ def signed_out_navigation() -> None:
     st.navigation(pages, position="hidden").run()
 
 
-def signed_in_navigation(user: dict, *, just_signed_in: bool) -> None:
-    """The user's own pages; the others' URLs lead to a «no access» stub; the root opens the first page.
+def signed_in_navigation(user: dict, modules: dict, *, just_signed_in: bool) -> None:
+    """The user's own pages (rebuilt on every run from the database); the others' URLs lead to a «no access» stub.
 
-    Right after a password sign-in the root only lists the pages: switching page in that run would drop
-    the component writing the sign-in cookie, and the component's round trip reruns the app anyway.
+    Clients land on Inicio. For staff the root opens their first page; right after a password sign-in it only
+    lists the pages: switching page in that run would drop the component writing the sign-in cookie, and the
+    component's round trip reruns the app anyway.
     """
-    own = [st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon) for s in PAGES if allowed(s, user)]
-    others = [stub(s.url_path, no_access, s.title) for s in PAGES if not allowed(s, user)]
+    mine = [s for s in PAGES if allowed(s, user, modules)]
+    others = [stub(s.url_path, no_access, s.title) for s in PAGES if not allowed(s, user, modules)]
+    if user["role"] == "client":
+        own = [
+            st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon, default=s.url_path == HOME) for s in mine
+        ]
+        st.navigation([*own, *others], position="sidebar").run()
+        return
+    own = [st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon) for s in mine]
+    others = [page for page in others if page.url_path != HOME]
 
     def home() -> None:
         if own and not just_signed_in:
             st.switch_page(own[0])
         for page in own:
             st.page_link(page)
-        if not own:
-            no_modules()
 
-    root = st.Page(home, title="Inicio", url_path="inicio", default=True, visibility="hidden" if own else "visible")
+    root = st.Page(home, title="Inicio", url_path=HOME, default=True, visibility="hidden" if own else "visible")
     st.navigation([root, *own, *others], position="sidebar").run()
 
 
@@ -91,11 +104,23 @@ except PortalError as exc:  # e.g. a weak PORTAL_COOKIE_KEY: say so, open nothin
     st.error(str(exc))
     st.stop()
 
-current_user = signin.signed_in_user(settings, engine, auth, entries)
+link = acceso.token_request()
+if link is not None and not st.session_state.get("authentication_status"):
+    acceso.set_password_page(settings, engine, *link)  # ?activar=<token> / ?restablecer=<token> from an e-mail
+    signed_out_navigation()
+    st.stop()
+
+current_user = signin.signed_in_user(
+    settings, engine, auth, entries, below_form=lambda: acceso.forgot_password(settings, engine)
+)
 if current_user is None:
     signed_out_navigation()
 else:
     with st.sidebar:
-        st.caption(f"{settings.firm_name} · {current_user['name']}")
+        st.caption(_ui.plain(f"{settings.firm_name} · {current_user['name']}"))
+    granted: dict = {}
+    if current_user["role"] == "client":
+        company = _client.select_company(engine, current_user)
+        granted = access.modules_of(engine, current_user, company) if company else {}
     signin.sign_out_button(auth, engine)
-    signed_in_navigation(current_user, just_signed_in=signin.just_signed_in())
+    signed_in_navigation(current_user, granted, just_signed_in=signin.just_signed_in())

@@ -1,9 +1,11 @@
-"""Streamlit sign-in: one streamlit-authenticator per run over the database's users, lockouts and revocations."""
+"""Streamlit sign-in: one streamlit-authenticator per run over the database's users, lockouts, revocations and audit."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import streamlit as st
@@ -12,6 +14,8 @@ from sqlalchemy.engine import Engine
 from streamlit_authenticator.utilities import LoginError
 
 from auth import users
+from auth.passwords import check_password
+from portal import audit
 from portal.settings import Settings
 
 log = logging.getLogger("portal.auth")
@@ -22,6 +26,8 @@ USER_KEY = "portal_user"  # the signed-in user (no secrets) for pages
 SIGNED_IN_AT_KEY = "portal_signed_in_at"
 NOTICE_KEY = "portal_notice"
 JUST_SIGNED_IN_KEY = "portal_just_signed_in"
+RENEW_COOKIE_KEY = "portal_renew_cookie"  # write a fresh sign-in cookie in the next run (after a password change)
+ATTEMPT_KEY = "portal_sign_in_attempt"  # the username typed in this run's submitted form (never the password)
 FORM_FIELDS = {"Form name": "Iniciar sesión", "Username": "Usuario", "Password": "Contraseña", "Login": "Entrar"}
 PUBLIC_FIELDS = ("id", "username", "name", "email", "role")
 
@@ -45,11 +51,48 @@ def authenticator(settings: Settings, engine: Engine) -> tuple[stauth.Authentica
         auto_hash=False,
         login_sleep_time=0,
     )
+    _own_password_check(auth)
     return auth, entries
 
 
-def signed_in_user(settings: Settings, engine: Engine, auth: stauth.Authenticate, entries: dict) -> dict | None:
+def _own_password_check(auth: stauth.Authenticate) -> None:
+    """Route the library's password check (streamlit-authenticator 0.4.2 internals, pinned) through ours.
+
+    Unknown users then cost one bcrypt check like known ones (the library returns at once for them), an over-long
+    password counts as a failure (the library swallows bcrypt's ValueError), and the typed username is kept for
+    the audit log.
+    """
+    model = auth.authentication_controller.authentication_model
+    library_login = model.login
+
+    def login(username=None, password=None, *args, **kwargs):
+        if username:
+            st.session_state[ATTEMPT_KEY] = username
+        return library_login(username, password, *args, **kwargs)
+
+    def check_credentials(username: str, password: str) -> bool:
+        entry = model.credentials["usernames"].get(username)
+        if check_password(password or "", entry["password"] if entry else None):
+            return True
+        if entry is not None:
+            model._record_failed_login_attempts(username)
+        return False
+
+    model.login = login
+    model.check_credentials = check_credentials
+
+
+def signed_in_user(
+    settings: Settings,
+    engine: Engine,
+    auth: stauth.Authenticate,
+    entries: dict,
+    *,
+    below_form: Callable[[], None] | None = None,
+) -> dict | None:
     """Draw the branded sign-in form when nobody is signed in; the signed-in user's public fields, or None.
+
+    ``below_form`` draws more of the sign-in page under the form (the «¿Ha olvidado su contraseña?» link).
 
     On every rerun the user is checked again against the database (exists, active, not locked, not
     expired, sessions not revoked); a session that fails is signed out and the run stops.
@@ -63,6 +106,8 @@ def signed_in_user(settings: Settings, engine: Engine, auth: stauth.Authenticate
                 _brand(settings, st.session_state.pop(NOTICE_KEY, None))
             if refused or st.session_state.get("authentication_status") is False:
                 st.error(FAILED)
+            if below_form is not None:
+                below_form()
             return None
         user = users.get_user(engine, st.session_state["username"])
         if users.access_problem(user) is not None or users.session_revoked(user, _signed_in_at(settings)):
@@ -71,6 +116,8 @@ def signed_in_user(settings: Settings, engine: Engine, auth: stauth.Authenticate
             with brand:
                 _brand(settings)
             st.stop()
+        if st.session_state.pop(RENEW_COOKIE_KEY, False):
+            auth.cookie_controller.set_cookie()  # issued now: after the revocation, so a reload stays signed in
     public = {key: user[key] for key in PUBLIC_FIELDS}
     st.session_state[USER_KEY] = public
     return public
@@ -80,6 +127,9 @@ def _login(auth: stauth.Authenticate, engine: Engine, entries: dict) -> bool:
     """The library's form (or cookie) sign-in; failures it counted go to the database. True if it refused a user."""
     before = {name: entry["failed_login_attempts"] for name, entry in entries.items()}
     refused = False
+    st.session_state.pop(ATTEMPT_KEY, None)
+    if st.session_state.get("authentication_status") is False:
+        st.session_state["authentication_status"] = None  # so that False below means: refused in this run
     try:
         auth.login(
             location="main",
@@ -89,9 +139,27 @@ def _login(auth: stauth.Authenticate, engine: Engine, entries: dict) -> bool:
             callback=lambda info: _password_accepted(engine, info["username"]),
         )
     except LoginError:  # a user who may not sign in now: same message as a wrong password
+        check_password("-", None)  # and the same cost
         refused = True
+    typed = st.session_state.pop(ATTEMPT_KEY, None)
+    if typed and (refused or st.session_state.get("authentication_status") is False):
+        _audit_failure(engine, typed, "cuenta que no puede iniciar sesión ahora" if refused else "")
     _persist_failures(engine, entries, before)
     return refused
+
+
+def _audit_failure(engine: Engine, typed: str, detail: str) -> None:
+    """A refused sign-in: the typed username (known or not) as target; the actor only when such a user exists."""
+    login = typed.strip().lower()
+    user = users.get_user(engine, login)
+    audit.record(
+        engine,
+        "sign_in_failed",
+        actor=user["username"] if user else "",
+        actor_role=user["role"] if user else "",
+        target=login,
+        detail=detail or ("usuario o contraseña incorrectos" if user else "usuario desconocido"),
+    )
 
 
 def sign_out_button(auth: stauth.Authenticate, engine: Engine) -> None:
@@ -100,13 +168,21 @@ def sign_out_button(auth: stauth.Authenticate, engine: Engine) -> None:
         button_name="Cerrar sesión",
         location="sidebar",
         key="signout",
-        callback=lambda info: users.revoke_sessions(engine, info["username"]),
+        callback=lambda info: _signed_out(engine, info["username"]),
     )
     if not st.session_state.get("authentication_status"):
         _forget()
         st.session_state[NOTICE_KEY] = SIGNED_OUT
         st.info(SIGNED_OUT)
         st.stop()  # the cookie component's round trip reruns the app into the sign-in page
+
+
+def _signed_out(engine: Engine, username: str) -> None:
+    """«Cerrar sesión»: every session and cookie of the user issued until now stops working; logged."""
+    users.revoke_sessions(engine, username)
+    user = users.get_user(engine, username)
+    audit.record(engine, "sign_out", actor=username, actor_role=user["role"] if user else "")
+    log.info("sign-out of %r", username)
 
 
 def just_signed_in() -> bool:
@@ -118,6 +194,13 @@ def just_signed_in() -> bool:
     return bool(st.session_state.pop(JUST_SIGNED_IN_KEY, False))
 
 
+def restamp_session() -> None:
+    """This session stays signed in after the user itself revoked its sessions (password change): a new sign-in
+    time now, and a new cookie for this browser in the next run (the old one was issued before the revocation)."""
+    st.session_state[SIGNED_IN_AT_KEY] = users.now_utc()
+    st.session_state[RENEW_COOKIE_KEY] = True
+
+
 def end_session(auth: stauth.Authenticate, message: str) -> None:
     """Sign the session out (cookie included) and show a neutral message."""
     auth.logout(location="unrendered")
@@ -127,6 +210,9 @@ def end_session(auth: stauth.Authenticate, message: str) -> None:
 
 
 def _brand(settings: Settings, notice: str | None = None) -> None:
+    logo = getattr(settings, "firm_logo", None)
+    if logo and Path(logo).is_file():
+        st.image(str(logo), width=160)
     st.title("Portal del Cliente")
     st.subheader(settings.firm_name)
     if notice:
@@ -135,6 +221,8 @@ def _brand(settings: Settings, notice: str | None = None) -> None:
 
 def _password_accepted(engine: Engine, username: str) -> None:
     users.record_login(engine, username)
+    user = users.get_user(engine, username)
+    audit.record(engine, "sign_in_ok", actor=username, actor_role=user["role"] if user else "")
     st.session_state[SIGNED_IN_AT_KEY] = users.now_utc()
     st.session_state[JUST_SIGNED_IN_KEY] = True
     log.info("password sign-in of %r", username)
@@ -146,6 +234,10 @@ def _persist_failures(engine: Engine, entries: dict, before: dict) -> None:
         for _ in range(entry.get("failed_login_attempts", 0) - before.get(name, 0)):
             count = users.record_failed_attempt(engine, name)
             log.warning("failed sign-in for %r (%d in a row)", name, count)
+            user = users.get_user(engine, name)
+            if user is not None and count == user["max_attempts"]:
+                detail = f"{count} intentos fallidos seguidos"
+                audit.record(engine, "account_locked", actor=name, actor_role=user["role"], target=name, detail=detail)
 
 
 def _signed_in_at(settings: Settings) -> datetime | None:

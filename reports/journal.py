@@ -1,0 +1,124 @@
+"""Journal queries over a published snapshot (latest entries with a text and date filter) and their CSV export.
+
+Pure functions, no Streamlit: every user value reaches DuckDB as a bound parameter (never formatted into the SQL),
+and the Parquet path comes from the snapshot (a server-side path checked by ``etl.store``), also as a parameter.
+
+``recent_entries`` columns: ``date``, ``entry``, ``account``, ``description``, ``debit``, ``credit``,
+``entry_type`` (newest entries first, then entry number and file order).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import pandas as pd
+
+from etl.store import Snapshot
+from portal import fmt
+
+COLUMNS = ["date", "entry", "account", "description", "debit", "credit", "entry_type"]
+CSV_HEADERS = ["Fecha", "Asiento", "Cuenta", "Concepto", "Debe", "Haber", "Tipo"]
+ENTRY_TYPES = {"normal": "", "apertura": "Apertura", "regularizacion": "Regularización", "cierre": "Cierre"}
+MAX_LIMIT = 5000
+MAX_TEXT = 200
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # Excel would run these text cells as formulas
+
+_QUERY = """
+    SELECT date, entry, account, description, CAST(debit AS VARCHAR) AS debit,
+           CAST(credit AS VARCHAR) AS credit, entry_type
+    FROM read_parquet($path)
+    WHERE ($from IS NULL OR date >= $from)
+      AND ($to IS NULL OR date <= $to)
+      AND ($text IS NULL
+           OR strip_accents(lower(coalesce(description, ''))) LIKE '%' || $text || '%' ESCAPE '\\'
+           OR account LIKE $text || '%' ESCAPE '\\')
+    ORDER BY date DESC, entry DESC, source_file, source_line
+    LIMIT $limit
+"""
+
+
+def _like_literal(text: str) -> str:
+    """The text folded like the column (lower case, no accents) with LIKE's wildcards escaped: a literal match."""
+    folded = duckdb.execute("SELECT strip_accents(lower($t))", {"t": text}).fetchone()[0]
+    return folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def recent_entries(
+    snapshot: Snapshot,
+    *,
+    limit: int = 50,
+    text: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> pd.DataFrame:
+    """The latest journal lines of the snapshot, optionally only those whose concept contains ``text`` (case and
+    accents ignored) or whose account starts with it, between ``date_from`` and ``date_to`` (both included)."""
+    wanted = (text or "").strip()[:MAX_TEXT]
+    params = {
+        "path": str(snapshot.file("journal")),
+        "from": date_from,
+        "to": date_to,
+        "text": _like_literal(wanted) if wanted else None,
+        "limit": max(0, min(int(limit), MAX_LIMIT)),
+    }
+    with duckdb.connect() as con:
+        frame = con.execute(_QUERY, params).df()
+    frame["date"] = [d.date() if hasattr(d, "date") else d for d in frame["date"]]
+    for column in ("debit", "credit"):
+        frame[column] = [None if v is None or pd.isna(v) else Decimal(v) for v in frame[column]]
+    return frame[COLUMNS]
+
+
+def data_dates(snapshot: Snapshot) -> tuple[date | None, date | None]:
+    """First and last date of the snapshot's journal, from its manifest (None when unknown)."""
+    first, last = snapshot.manifest.get("first_date"), snapshot.manifest.get("last_date")
+    return (date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None)
+
+
+def display_rows(frame: pd.DataFrame) -> list[dict]:
+    """The rows as the page shows them: Spanish dates and amounts, blank for a zero side, entry types in Spanish."""
+    return [
+        {
+            "Fecha": fmt.date_es(row.date),
+            "Asiento": str(row.entry),
+            "Cuenta": row.account,
+            "Concepto": row.description or "",
+            "Debe": _amount(row.debit),
+            "Haber": _amount(row.credit),
+            "Tipo": ENTRY_TYPES.get(row.entry_type or "normal", row.entry_type or ""),
+        }
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def _amount(value: Decimal | None) -> str:
+    return "" if value is None or value == 0 else fmt.number(value)
+
+
+def _cell(text: str) -> str:
+    """A text cell Excel shows as text: a leading formula character is neutralised with an apostrophe."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """An Excel-friendly CSV (es-ES): UTF-8 with BOM, ``;`` separator, decimal comma, dd/mm/aaaa dates."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS)
+    for row in display_rows(frame):
+        writer.writerow(
+            [
+                row["Fecha"],
+                row["Asiento"],
+                _cell(row["Cuenta"]),
+                _cell(row["Concepto"]),
+                row["Debe"].replace(".", ""),
+                row["Haber"].replace(".", ""),
+                row["Tipo"],
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,0 +1,312 @@
+"""The client side through AppTest on real stores: navigation from the grants, company selector and stamp,
+Contabilidad (filters, Spanish formats, CSV), Mi cuenta, Contacto (a real SMTP server), activation and reset links."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from auth import access, accounts, signin, users
+from portal import audit
+from portal.settings import load_settings
+from reports import journal
+from tests.smtp_server import SmtpServer, free_port
+from tests.test_security import (
+    ALFA_ROWS,
+    BETA_ROWS,
+    PASSWORD,
+    World,
+    build_world,
+    client,
+    journal_rows,
+    make_world,
+    new_app,
+    open_page,
+    request_url_path,
+    shows_sign_in_form,
+    sign_in,
+    signed_in,
+    texts,
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    data = tmp_path_factory.mktemp("template") / "data"
+    build_world(data)
+    return data
+
+
+@pytest.fixture
+def world(template, tmp_path, monkeypatch) -> World:
+    return make_world(template, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def smtp(world, monkeypatch):
+    with SmtpServer() as server:
+        monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("PORTAL_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("PORTAL_OFFICE_EMAIL", "despacho@asesoria.example")
+        yield server
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def button(at, label: str):
+    [found] = [b for b in at.button if b.label == label]
+    return found
+
+
+# --- navigation ----------------------------------------------------------------------------------------------------
+
+
+def test_a_client_lands_on_inicio_with_the_stamp_and_its_modules(world):
+    at = signed_in("ana")
+    assert [t.value for t in at.title] == ["Portal del Cliente"]
+    shown = texts(at)
+    assert "Datos a fecha 20/02/2025" in shown  # the last date of alfa's journal
+    assert "Impuestos · Disponible próximamente" in shown
+    assert [link.label for link in at.get("page_link")] == ["Contabilidad"]
+    assert not at.sidebar.selectbox  # one company: no selector
+    assert [b.label for b in at.sidebar.button] == ["Cerrar sesión"]
+
+
+def test_a_client_without_modules_sees_the_notice_and_no_data_page(world):
+    client(world.engine, "nadie", {})
+    at = signed_in("nadie")
+    assert "Su despacho aún no ha activado módulos para su usuario." in texts(at)
+    at = request_url_path(at, "contabilidad")
+    assert "No tiene acceso a esta página." in texts(at) and journal_rows(at) == []
+
+
+@pytest.mark.parametrize("url_path", ["cargas", "clientes", "usuarios", "modulos", "auditoria"])
+def test_clients_never_open_staff_pages(world, url_path):
+    at = request_url_path(signed_in("ana"), url_path)
+    assert "No tiene acceso a esta página." in texts(at)
+    assert len(at.dataframe) == 0
+
+
+@pytest.mark.parametrize("url_path", ["contabilidad", "cuenta", "contacto"])
+def test_staff_never_open_client_pages(world, url_path):
+    users.create_user(world.engine, "gestor", PASSWORD, role="staff", name="Gestor")
+    at = request_url_path(signed_in("gestor"), url_path)
+    assert "No tiene acceso a esta página." in texts(at)
+    assert journal_rows(at) == [] and not [t for t in at.text_input if t.label == "Asunto"]
+
+
+# --- company selector -----------------------------------------------------------------------------------------------
+
+
+def test_the_selector_switches_company_and_is_remembered_across_pages(world):
+    at = open_page(signed_in("duo"), "contabilidad")
+    [selector] = at.sidebar.selectbox
+    assert selector.label == "Empresa" and selector.options == ["alfa", "beta"]
+    assert journal_rows(at) == ALFA_ROWS
+    selector.select("beta").run()
+    assert journal_rows(at) == BETA_ROWS
+    assert "Datos a fecha 05/03/2025" in texts(at)
+    open_page(at, "inicio")
+    assert "Datos a fecha 05/03/2025" in texts(at)
+    open_page(at, "contabilidad")
+    assert journal_rows(at) == BETA_ROWS and at.sidebar.selectbox[0].value == "beta"
+
+
+def test_pages_follow_the_grants_of_the_selected_company(world):
+    client(world.engine, "mixta", {"alfa": ["impuestos"], "beta": ["contabilidad"]})
+    at = signed_in("mixta")
+    assert at.get("page_link") == [] or [link.label for link in at.get("page_link")] == []
+    assert "Impuestos · Disponible próximamente" in texts(at)
+    at.sidebar.selectbox[0].select("beta").run()
+    assert [link.label for link in at.get("page_link")] == ["Contabilidad"]
+    assert journal_rows(open_page(at, "contabilidad")) == BETA_ROWS
+
+
+def test_the_stamp_says_when_nothing_is_published(world):
+    from views import _client
+
+    assert _client.stamp_text(None) == "Sin datos publicados"
+    snapshot = world.store().current("alfa")
+    assert _client.stamp_text(snapshot).startswith("Datos a fecha 20/02/2025 · carga del ")
+
+
+# --- Contabilidad ---------------------------------------------------------------------------------------------------
+
+
+def test_contabilidad_shows_the_latest_entries_and_filters_them(world):
+    at = open_page(signed_in("ana"), "contabilidad")
+    assert [t.value for t in at.title] == ["Contabilidad"]
+    assert "Últimos asientos" in texts(at)
+    assert journal_rows(at) == ALFA_ROWS
+    at.text_input[0].input("VENTA").run()
+    assert journal_rows(at) == ALFA_ROWS[2:]
+    at.text_input[0].input("").run()
+    at.date_input[0].set_value((date(2025, 2, 1), date(2025, 2, 20))).run()
+    assert journal_rows(at) == ALFA_ROWS[:2]
+    at.date_input[0].set_value((date(2025, 1, 10), date(2025, 1, 10))).run()
+    assert journal_rows(at) == ALFA_ROWS[2:]
+    assert not at.exception
+
+
+def test_recent_entries_limit_text_and_dates(world):
+    snapshot = world.store().current("alfa")
+    assert len(journal.recent_entries(snapshot, limit=2)) == 2
+    frame = journal.recent_entries(snapshot, text="cóbro")
+    assert list(frame["account"]) == ["5720001", "4300001"]
+    assert [str(v) for v in frame["debit"]] == ["1210.00", "0.00"]
+    frame = journal.recent_entries(snapshot, date_from=date(2025, 1, 11), date_to=date(2025, 12, 31))
+    assert list(frame["entry"]) == [2, 2]
+    assert journal.data_dates(snapshot) == (date(2025, 1, 10), date(2025, 2, 20))
+
+
+def test_the_csv_is_excel_friendly_spanish_and_formula_safe(world):
+    snapshot = world.store().current("alfa")
+    data = journal.to_csv(journal.recent_entries(snapshot))
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Fecha", "Asiento", "Cuenta", "Concepto", "Debe", "Haber", "Tipo"]
+    assert rows[1] == ["20/02/2025", "2", "5720001", "Cobro Alfa uno", "1210,00", "", ""]
+    assert rows[4] == ["10/01/2025", "1", "7000000", "Venta Alfa uno", "", "1000,00", ""]
+    assert len(rows) == 6
+    assert journal._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and journal._cell("Cobro") == "Cobro"
+
+
+def test_the_download_button_is_offered(world):
+    at = open_page(signed_in("ana"), "contabilidad")
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Descargar CSV (Excel)"]
+
+
+# --- Mi cuenta ------------------------------------------------------------------------------------------------------
+
+
+def change_password(at, current: str, new: str, again: str | None = None):
+    form = {t.label: t for t in at.text_input}
+    form["Contraseña actual"].input(current)
+    form["Nueva contraseña"].input(new)
+    form["Repita la nueva contraseña"].input(new if again is None else again)
+    button(at, "Cambiar la contraseña").click().run()
+    assert not at.exception
+    return at
+
+
+def test_mi_cuenta_refuses_a_wrong_current_password_and_a_weak_new_one(world):
+    at = open_page(signed_in("ana"), "cuenta")
+    change_password(at, "esta no es la contraseña actual", "una nueva frase de acceso larga")
+    assert "La contraseña actual no es correcta." in texts(at)
+    assert users.get_user(world.engine, "ana")["failed_attempts"] == 1
+    change_password(at, PASSWORD, "corta")
+    assert any("15" in e.value for e in at.error)
+    change_password(at, PASSWORD, "una nueva frase de acceso larga", "otra cosa distinta y larga")
+    assert "Las dos contraseñas nuevas no coinciden." in texts(at)
+    assert users.verify(world.engine, "ana", PASSWORD) is not None
+
+
+def test_mi_cuenta_changes_the_password_and_stays_signed_in(world):
+    new = "una nueva frase de acceso larga"
+    at = change_password(open_page(signed_in("ana"), "cuenta"), PASSWORD, new)
+    assert "Contraseña cambiada" in texts(at)
+    at.run()
+    assert [t.value for t in at.title] == ["Mi cuenta"]  # still signed in after the next click
+    assert shows_sign_in_form(sign_in(new_app(), "ana", PASSWORD))
+    assert "Datos a fecha" in texts(sign_in(new_app(), "ana", new))
+
+
+# --- Contacto -------------------------------------------------------------------------------------------------------
+
+
+def test_contacto_e_mails_the_office_about_the_selected_company(world, smtp):
+    at = open_page(signed_in("duo"), "contacto")
+    at.sidebar.selectbox[0].select("beta").run()
+    at.text_input[0].input("Duda sobre el IVA")
+    at.text_area[0].input("¿Cuándo presentamos el modelo 303?")
+    button(at, "Enviar").click().run()
+    assert not at.exception
+    assert "Mensaje enviado al despacho." in texts(at)
+    wait_for(lambda: len(smtp.messages) == 1)
+    [message] = smtp.messages
+    assert message.rcpt_tos == ["despacho@asesoria.example"]
+    assert "Duda sobre el IVA" in message.message["Subject"] and "(beta)" in message.body
+    assert "modelo 303" in message.body
+    [event] = audit.entries(world.engine, event="contact_message")
+    assert (event["actor"], event["company"]) == ("duo", "beta")
+
+
+def test_contacto_says_so_in_spanish_when_the_mail_server_is_down(world, monkeypatch):
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PORTAL_SMTP_PORT", str(free_port()))  # nobody listens there
+    monkeypatch.setenv("PORTAL_OFFICE_EMAIL", "despacho@asesoria.example")
+    at = open_page(signed_in("ana"), "contacto")
+    at.text_input[0].input("Consulta")
+    at.text_area[0].input("Hola")
+    button(at, "Enviar").click().run()
+    assert not at.exception
+    assert "No se ha podido enviar el mensaje en este momento" in texts(at)
+    assert audit.entries(world.engine, event="contact_message") == []
+
+
+# --- activation and reset links -------------------------------------------------------------------------------------
+
+
+def set_password_through(query: dict, password: str, again: str | None = None):
+    at = new_app(query)
+    assert [t.label for t in at.text_input] == ["Nueva contraseña", "Repita la contraseña"]
+    at.text_input[0].input(password)
+    at.text_input[1].input(password if again is None else again)
+    button(at, "Guardar contraseña").click().run()
+    assert not at.exception
+    return at
+
+
+def test_an_activation_link_sets_the_first_password_once(world, smtp):
+    access.create_client_user(world.engine, "nuevo", client_code=None, email="nuevo@cliente.example", actor="test")
+    access.grant(world.engine, "nuevo", "alfa", "contabilidad", actor="test")
+    accounts.send_credentials(load_settings(), world.engine, "nuevo", actor="test")  # with the SMTP server's port
+    token = smtp.messages[0].token("activar")
+    chosen = "mi primera frase de acceso al portal"
+    refused = set_password_through({"activar": token}, chosen, "otra cosa que no coincide")
+    assert "Las dos contraseñas no coinciden." in texts(refused)
+    at = set_password_through({"activar": token}, chosen)
+    assert shows_sign_in_form(at)
+    assert "Contraseña guardada" in texts(at) and "activar" not in at.query_params
+    assert "Datos a fecha" in texts(sign_in(at, "nuevo", chosen))
+    again = set_password_through({"activar": token}, "un segundo intento con el mismo enlace")
+    assert accounts.INVALID_LINK in texts(again)
+
+
+def test_forgot_password_always_answers_the_same_and_the_reset_link_works(world, smtp):
+    with world.engine.begin() as conn:
+        conn.execute(users.users.update().where(users.users.c.username == "ana").values(email="ana@cliente.example"))
+    answers = []
+    for identifier in ("nadie@ninguna.example", "ana@cliente.example"):
+        at = new_app()
+        button(at, "¿Ha olvidado su contraseña?").click().run()
+        [field] = [t for t in at.text_input if t.label == "Su usuario o su correo electrónico"]
+        field.input(identifier)
+        button(at, "Enviarme un enlace").click().run()
+        assert not at.exception
+        answers.append([s.value for s in at.success])
+    assert answers[0] == answers[1] == [acceso_sent()]
+    wait_for(lambda: len(smtp.messages) == 1)
+    token = smtp.messages[0].token("restablecer")
+    new = "una frase nueva tras olvidar la anterior"
+    at = set_password_through({"restablecer": token}, new)
+    assert "Contraseña guardada" in texts(at)
+    assert users.verify(world.engine, "ana", new) is not None and users.verify(world.engine, "ana", PASSWORD) is None
+    assert signin.FAILED not in texts(at)
+
+
+def acceso_sent() -> str:
+    from views import acceso
+
+    return acceso.RESET_SENT

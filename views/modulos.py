@@ -1,0 +1,80 @@
+"""Módulos (staff): per client user and company, which modules it sees, with their options and the publish mode."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from auth import access
+from etl import service
+from portal.db import get_engine
+from views import _staff, _ui
+
+
+def company_form(settings, engine, person: dict, company, held: dict[str, dict], actor: str) -> None:
+    """The seven modules of one company for one user, their options, and the company's publish mode."""
+    login, code = person["username"], company.code
+    with st.form(f"modulos-{login}-{code}"):
+        st.subheader(f"{code} — {company.name}")
+        checked = {
+            m: st.checkbox(access.MODULE_LABELS[m], m in held, key=f"mod-{login}-{code}-{m}") for m in access.MODULES
+        }
+        scopes = list(access.CASE_SCOPES)
+        cases = st.radio(
+            "Expedientes que ve",
+            scopes,
+            index=scopes.index(held.get("expedientes", {}).get("cases", "both")),
+            format_func=access.CASE_SCOPES.get,
+            horizontal=True,
+            key=f"casos-{login}-{code}",
+        )
+        tables = st.multiselect(
+            "Tablas laborales que ve",
+            list(access.LABOUR_TABLES),
+            held.get("laboral", access.default_options("laboral"))["tables"],
+            format_func=access.LABOUR_TABLES.get,
+            key=f"tablas-{login}-{code}",
+        )
+        modes = list(_ui.PUBLISH_MODES)
+        mode = st.radio(
+            "Publicación de la contabilidad de la empresa",
+            modes,
+            index=modes.index(company.publish_mode) if company.publish_mode in modes else 0,
+            format_func={"auto": "Automática tras cada carga", "manual": "Manual (cuando la publique el despacho)"}.get,
+            horizontal=True,
+            key=f"modo-{login}-{code}",
+        )
+        st.caption(f"El modo de publicación es de la empresa {code}: se aplica a todos sus usuarios, no solo a este.")
+        if st.form_submit_button("Guardar", icon=":material/save:"):
+            with _ui.errors_shown():
+                access.set_grants(engine, login, code, _staff.chosen_modules(checked, cases, tables), actor=actor)
+                if mode != company.publish_mode:
+                    service.set_publish_mode(settings, code, mode, actor=actor)
+                _ui.flash(f"Módulos de {login} en {code} guardados.")
+                st.rerun()
+
+
+user = _ui.require_user("staff")
+settings = _ui.settings()
+engine = get_engine(settings.db_url)
+st.title("Módulos")
+st.caption("Los cambios se aplican en el siguiente clic del usuario, sin que tenga que volver a iniciar sesión.")
+_ui.show_flash()
+with _ui.errors_shown():
+    people = {p["username"]: p for p in _staff.client_users(engine)}
+    if not people:
+        st.info("No hay usuarios de clientes: créelos en «Usuarios del portal».")
+        st.stop()
+    login = st.selectbox("Usuario", list(people), format_func=lambda u: _staff.user_label(people[u]))
+    person = people[login]
+    if person["client"] is None:
+        st.info(f"{login} no tiene cliente: asígnele uno en «Usuarios del portal».")
+        st.stop()
+    codes = access.client_companies(engine, person["client"])
+    if not codes:
+        st.info(f"El cliente {person['client']} no tiene empresas vinculadas: vincúlelas en «Clientes y empresas».")
+        st.stop()
+    statuses = {s.code: s for s in service.company_statuses(settings)}
+    held = _staff.grants_by_company(access.grants_of(engine, login))
+    for code in codes:
+        if code in statuses:
+            company_form(settings, engine, person, statuses[code], held.get(code, {}), user["username"])
