@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from auth import accounts, signin
@@ -10,14 +12,14 @@ from portal.errors import PortalError
 from views import _client, _ui
 
 CHANGED = "Contraseña cambiada. Las demás sesiones abiertas con su usuario se han cerrado; esta sigue abierta."
-CHANGED_KEY = "cuenta_changed_runs"  # runs left showing CHANGED: it must outlive the rerun of the new cookie's write
+CHANGED_KEY = "cuenta_changed_at"  # when this session changed its password: CHANGED shows for a while after
+CHANGED_SHOWN_SECONDS = 120  # long enough to outlive the reruns of the new cookie's write, however slow
 
 user = _client.require_client()
 settings = _ui.settings()
 engine = _client.engine_of(settings)
 st.title("Mi cuenta")
-if st.session_state.get(CHANGED_KEY, 0) > 0:
-    st.session_state[CHANGED_KEY] -= 1
+if time.monotonic() - st.session_state.get(CHANGED_KEY, -CHANGED_SHOWN_SECONDS) < CHANGED_SHOWN_SECONDS:
     st.success(CHANGED)
 company = _client.current_company(engine, user)
 if company is not None:
@@ -48,5 +50,5 @@ if submitted:
             _ui.show_error(exc)
         else:
             signin.restamp_session()  # this browser's session stays; every other one ends at its next click
-            st.session_state[CHANGED_KEY] = 2
+            st.session_state[CHANGED_KEY] = time.monotonic()
             st.rerun()
