@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,21 +11,12 @@ from auth import users
 from etl import service
 from portal.db import get_engine
 from portal.settings import load_settings
+from tests.portal_browser import chromium, running_portal
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "una frase de acceso bastante larga"
 JOURNAL = (
     "fecha;asiento;cuenta;concepto;debe;haber\n"
@@ -40,26 +25,6 @@ JOURNAL = (
     "15/01/2025;1;4770000;Factura 1;;210,00\n"
 )
 TIMEOUT_MS = 30_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode() == "ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError("streamlit did not become healthy")
 
 
 @pytest.fixture(scope="module")
@@ -72,43 +37,21 @@ def server(tmp_path_factory):
     [result] = service.load_all(settings, companies=["acme"])
     assert result.outcome == "published", result.message
     users.create_user(get_engine(settings.db_url), "ana", PASSWORD, role="staff", name="Ana García")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env["PORTAL_DATA_DIR"] = str(data)
-    log = (data / "streamlit.log").open("w")
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", "app.py"),
-        *("--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port)),
-        *("--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"),
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with running_portal(data) as url:
         yield url, settings
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def sync_api():
-    return pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api
+
+    return playwright.sync_api
 
 
 @pytest.fixture(scope="module")
-def browser(sync_api):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser():
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -4,12 +4,7 @@ journal description stays text), and client pages on a phone-width screen."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,11 +13,10 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+from tests.portal_browser import chromium, running_portal
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "marmota violeta sobre tejado de zinc"
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = "<script>alert(2)</script>"
@@ -48,39 +42,14 @@ def server(tmp_path_factory):
     for username in ("lola", "rita", "xavi", "pepa"):
         users.create_user(engine, username, PASSWORD, role="client", name=username.capitalize())
         access.grant(engine, username, "alfa", "contabilidad", actor="test")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env["PORTAL_DATA_DIR"] = str(data)
-    log = (data / "streamlit.log").open("w")
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", "app.py"),
-        *("--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port)),
-        *("--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"),
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with running_portal(data) as url:
         yield url, engine
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def new_context(browser, width: int = 1280, height: int = 900):
