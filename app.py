@@ -24,6 +24,7 @@ class PageSpec:
     icon: str
     roles: tuple[str, ...]
     module: str | None = None  # a client module (access.MODULES): the page exists only for users holding it
+    section: str = ""  # the sidebar heading the page is listed under ("" : none)
 
 
 # The one table of pages: every URL is registered in every state, so a forbidden or signed-out visit
@@ -38,7 +39,60 @@ PAGES = (
     PageSpec("views/modulos.py", "Módulos", "modulos", ":material/tune:", roles=("staff",)),
     PageSpec("views/auditoria.py", "Auditoría", "auditoria", ":material/history:", roles=("staff",)),
     PageSpec("views/inicio.py", "Inicio", "inicio", ":material/home:", roles=("client",)),
-    PageSpec("views/contabilidad.py", "Contabilidad", "contabilidad", ":material/book:", ("client",), "contabilidad"),
+    PageSpec(
+        "views/contabilidad.py",
+        "Diario",
+        "contabilidad",
+        ":material/book:",
+        ("client",),
+        "contabilidad",
+        "Contabilidad",
+    ),
+    PageSpec(
+        "views/contabilidad_pyg.py",
+        "Pérdidas y ganancias",
+        "contabilidad-pyg",
+        ":material/trending_up:",
+        ("client",),
+        "contabilidad",
+        "Contabilidad",
+    ),
+    PageSpec(
+        "views/contabilidad_balance.py",
+        "Balance de situación",
+        "contabilidad-balance",
+        ":material/balance:",
+        ("client",),
+        "contabilidad",
+        "Contabilidad",
+    ),
+    PageSpec(
+        "views/contabilidad_sumas.py",
+        "Sumas y saldos",
+        "contabilidad-sumas",
+        ":material/functions:",
+        ("client",),
+        "contabilidad",
+        "Contabilidad",
+    ),
+    PageSpec(
+        "views/contabilidad_mayor.py",
+        "Mayor",
+        "contabilidad-mayor",
+        ":material/menu_book:",
+        ("client",),
+        "contabilidad",
+        "Contabilidad",
+    ),
+    PageSpec(
+        "views/contabilidad_ratios.py",
+        "Ratios",
+        "contabilidad-ratios",
+        ":material/speed:",
+        ("client",),
+        "contabilidad",
+        "Contabilidad",
+    ),
     PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", roles=("client",)),
     PageSpec("views/contacto.py", "Contacto", "contacto", ":material/mail:", roles=("client",)),
 )
@@ -77,10 +131,12 @@ def signed_in_navigation(user: dict, modules: dict, *, just_signed_in: bool) -> 
     mine = [s for s in PAGES if allowed(s, user, modules)]
     others = [stub(s.url_path, no_access, s.title) for s in PAGES if not allowed(s, user, modules)]
     if user["role"] == "client":
-        own = [
-            st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon, default=s.url_path == HOME) for s in mine
-        ]
-        st.navigation([*own, *others], position="sidebar").run()
+        sections: dict[str, list[st.Page]] = {"": []}
+        for s in mine:
+            page = st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon, default=s.url_path == HOME)
+            sections.setdefault(s.section, []).append(page)
+        sections[""] += others
+        st.navigation(sections, position="sidebar").run()
         return
     own = [st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon) for s in mine]
     others = [page for page in others if page.url_path != HOME]

@@ -1,0 +1,377 @@
+"""Helpers of the accounting pages (not a page): guarded snapshot, cached reports, tables, downloads, drill-down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from auth import access
+from etl.store import Snapshot, Store
+from portal import fmt
+from portal.settings import Settings
+from reports import export, ledger, periods, ratios, statements
+from views import _client, _ui
+
+MODULE = "contabilidad"
+DENIED = "No tiene acceso a estos datos."
+NO_DATA = "Todavía no hay datos contables publicados de esta empresa."
+PERIOD_KINDS = {"year": "Año completo", "quarter": "Trimestre", "month": "Mes", "ytd": "Año hasta la fecha"}
+LEVELS = {"3": "3 dígitos", "4": "4 dígitos", "full": "Cuentas"}
+LEDGER_PAGE_SIZE = 100
+ENTRY_TYPES = {"apertura": "Apertura", "regularizacion": "Regularización", "cierre": "Cierre", "normal": ""}
+
+
+@dataclass(frozen=True)
+class Books:
+    """What a page may read once the guard has let the user through: one company's published snapshot."""
+
+    settings: Settings
+    engine: Engine
+    user: dict
+    company: str
+    name: str
+    snapshot: Snapshot
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The hashed arguments of every cached read: store, company and snapshot id."""
+        return str(self.settings.stores), self.company, self.snapshot.snapshot_id
+
+    @property
+    def stamp(self) -> str:
+        return _client.stamp_text(self.snapshot)
+
+    @property
+    def calendar(self) -> periods.FiscalCalendar:
+        return statements.calendar_of(self.snapshot)
+
+    def widget_key(self, name: str) -> str:
+        """A widget key private to this company and snapshot (a stale choice never leaks into another company)."""
+        return f"{name}-{self.company}-{self.snapshot.snapshot_id}"
+
+
+def open_books(title: str) -> Books:
+    """The page's title, then the guard FIRST, then the published snapshot and the «datos a fecha» stamp.
+
+    Stops the run with a notice when the user may not read the company's accounting or nothing is published.
+    """
+    user = _client.require_client()
+    settings = _ui.settings()
+    engine = _client.engine_of(settings)
+    st.title(title)
+    company = _client.current_company(engine, user)
+    try:
+        access.guard(engine, user, company or "", MODULE)  # before anything of the company is read
+    except access.AccessDenied:
+        st.warning(DENIED)
+        st.stop()
+    snapshot = Store(settings.stores).current(company)
+    _client.show_stamp(settings, engine, company, snapshot)
+    if snapshot is None:
+        st.info(NO_DATA)
+        st.stop()
+    name = _client.company_names(engine, [company])[company]
+    return Books(settings, engine, user, company, name, snapshot)
+
+
+# --- cached reads (store, company and snapshot id are hashed arguments: a new publication never hits) -------------
+
+
+def _snapshot(store_root: str, company: str, snapshot_id: str) -> Snapshot:
+    return Store(Path(store_root)).snapshot(company, snapshot_id)
+
+
+def period_of(calendar: periods.FiscalCalendar, spec: tuple) -> periods.Period:
+    """A Period from its plain description: ('year', fy), ('quarter', fy, n), ('month', y, m), ('ytd', date)."""
+    kind = spec[0]
+    if kind == "year":
+        return periods.fiscal_year(calendar, spec[1])
+    if kind == "quarter":
+        return periods.quarter(calendar, spec[1], spec[2])
+    if kind == "month":
+        return periods.month(calendar, spec[1], spec[2])
+    if kind == "ytd":
+        return periods.year_to_date(calendar, spec[1])
+    return periods.date_range(calendar, spec[1], spec[2])
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def pnl(store_root: str, company: str, snapshot_id: str, spec: tuple) -> statements.Statement:
+    """P&L of a period with the prior-year comparison."""
+    snapshot = _snapshot(store_root, company, snapshot_id)
+    return statements.profit_and_loss(snapshot, period_of(statements.calendar_of(snapshot), spec))
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def balance(store_root: str, company: str, snapshot_id: str, as_of: date) -> statements.Statement:
+    """Balance sheet at a date with the prior year-end."""
+    return statements.balance_sheet(_snapshot(store_root, company, snapshot_id), as_of)
+
+
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def trend(store_root: str, company: str, snapshot_id: str, fiscal_year: int, until: date | None) -> pd.DataFrame:
+    """Every ratio at each month end of a fiscal year."""
+    return ratios.ratio_trend(_snapshot(store_root, company, snapshot_id), fiscal_year, until=until)
+
+
+# --- widgets ------------------------------------------------------------------------------------------------------
+
+
+def data_dates(books: Books) -> tuple[date, date]:
+    """First and last date of the company's journal (today when it is empty)."""
+    first, last = statements.data_range(books.snapshot)
+    today = date.today()
+    return first or today, last or first or today
+
+
+def fiscal_years(books: Books) -> list[int]:
+    """The fiscal years with data, newest first."""
+    first, last = data_dates(books)
+    calendar = books.calendar
+    return list(range(calendar.year_of(last), calendar.year_of(first) - 1, -1))
+
+
+def period_picker(books: Books, name: str) -> periods.Period:
+    """Fiscal year and kind of period (year, quarter, month, year to date), fiscal-year aware."""
+    calendar = books.calendar
+    _, last = data_dates(books)
+    left, middle, right = st.columns(3)
+    year = left.selectbox(
+        "Ejercicio", fiscal_years(books), format_func=calendar.year_label, key=books.widget_key(f"{name}-year")
+    )
+    kind = middle.selectbox(
+        "Periodo", list(PERIOD_KINDS), format_func=PERIOD_KINDS.get, key=books.widget_key(f"{name}-kind")
+    )
+    start, end = calendar.start(year), calendar.end(year)
+    if kind == "quarter":
+        number = right.selectbox(
+            "Trimestre",
+            [1, 2, 3, 4],
+            format_func=lambda n: f"{periods.QUARTERS[n - 1]} trimestre",
+            key=books.widget_key(f"{name}-quarter"),
+        )
+        return period_of(calendar, ("quarter", year, number))
+    if kind == "month":
+        months = [periods.add_months(start.replace(day=1), i) for i in range(12 + (start.day != 1))]
+        chosen = right.selectbox(
+            "Mes",
+            months,
+            format_func=lambda d: periods.month_label(d.year, d.month),
+            key=books.widget_key(f"{name}-month"),
+        )
+        return period_of(calendar, ("month", chosen.year, chosen.month))
+    if kind == "ytd":
+        default = min(max(last, start), end)
+        as_of = right.date_input(
+            "Hasta el día",
+            value=default,
+            min_value=start,
+            max_value=end,
+            format="DD/MM/YYYY",
+            key=books.widget_key(f"{name}-ytd-{year}"),
+        )
+        return period_of(calendar, ("ytd", as_of))
+    return period_of(calendar, ("year", year))
+
+
+def spec_of(period: periods.Period) -> tuple:
+    """The plain (hashable) description of a Period, the inverse of ``period_of``."""
+    if period.kind == "year":
+        return ("year", period.fiscal_year)
+    if period.kind == "quarter":
+        return (
+            "quarter",
+            period.fiscal_year,
+            periods._months_between(period.calendar.start(period.fiscal_year), period.start) // 3 + 1,
+        )
+    if period.kind == "month":
+        return ("month", period.start.year, period.start.month)
+    if period.kind == "ytd":
+        return ("ytd", period.end)
+    return ("range", period.start, period.end)
+
+
+# --- tables -------------------------------------------------------------------------------------------------------
+
+
+def negative_red(value: object) -> str:
+    """Styler rule: negative amounts in red (they also keep their minus sign)."""
+    return "color: #c62828" if isinstance(value, str) and value.startswith("-") else ""
+
+
+def show_table(frame: pd.DataFrame, **kwargs):
+    """A read-only table with negative amounts in red; returns the selection event when ``on_select`` is given."""
+    money_columns = [c for c in frame.columns if frame[c].astype(str).str.endswith("€").any()]
+    styled = frame.style.map(negative_red, subset=money_columns) if money_columns else frame
+    return st.dataframe(styled, hide_index=True, **kwargs)
+
+
+def statement_rows(statement: statements.Statement) -> pd.DataFrame:
+    """The lines of a statement in Spanish: code, indented label, amount, prior, difference and % ('—' when none)."""
+    compare = statement.prior_label is not None
+    rows = []
+    for line in statement.lines.itertuples():
+        indent = "\u2003" * (0 if line.kind == "total" and line.depth == 0 else int(line.depth))
+        row = {"Código": line.line_code, "Partida": indent + line.label, statement.label: fmt.money(line.amount)}
+        if compare:
+            prior = None if line.prior_amount is None or pd.isna(line.prior_amount) else line.prior_amount
+            row[statement.prior_label] = fmt.money(prior)
+            row["Diferencia"] = fmt.money(None if prior is None else line.difference)
+            row["%"] = fmt.percent(None if prior is None else line.difference_ratio)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def monthly_wide(table: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Monthly breakdown (Decimal): one row per P&L line, one column per month, plus the total."""
+    wide = table.pivot(index="line_code", columns="month_start", values="amount")
+    wide = wide.reindex(lines["line_code"])
+    out = pd.DataFrame({"line_code": lines["line_code"].tolist(), "label": lines["label"].tolist()})
+    for month_start in wide.columns:
+        out[periods.month_label(month_start.year, month_start.month)] = wide[month_start].tolist()
+    out["Total"] = [sum(row, Decimal("0.00")) for row in wide.itertuples(index=False)]
+    return out
+
+
+def money_frame(frame: pd.DataFrame, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every Decimal cell as '1.234,56 €' (other columns kept)."""
+    out = frame.copy()
+    for column in out.columns:
+        if column not in text_columns:
+            out[column] = [fmt.money(v) if isinstance(v, Decimal) or v is None else v for v in out[column]]
+    return out
+
+
+# --- downloads ----------------------------------------------------------------------------------------------------
+
+
+def downloads(
+    books: Books,
+    name: str,
+    csv_table: pd.DataFrame,
+    sheets: dict[str, pd.DataFrame],
+    *,
+    title: str,
+    statement: statements.Statement | None = None,
+) -> None:
+    """CSV (the main table) and Excel (one sheet per report) buttons; a PDF too for a statement.
+
+    The files are built only when a button is clicked (deferred downloads): an Excel workbook of a busy report
+    costs about a hundred milliseconds, too much to spend on every rerun of the page.
+    """
+    stem = f"{name}-{books.company}-{books.snapshot.snapshot_id[:8]}"
+    heading, stamp = f"{books.name} · {title}", books.stamp
+    columns = st.columns(3 if statement is not None else 2)
+    columns[0].download_button(
+        "Descargar CSV",
+        lambda: export.to_csv(csv_table),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"csv-{name}",
+    )
+    columns[1].download_button(
+        "Descargar Excel",
+        lambda: export.to_xlsx(sheets, title=heading, stamp=stamp),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/table_view:",
+        key=f"xlsx-{name}",
+    )
+    if statement is not None:
+        firm, company = books.settings.firm_name, f"{books.name} ({books.company})"
+        columns[2].download_button(
+            "Descargar PDF",
+            lambda: export.statement_pdf(statement, firm=firm, company=company, stamp=stamp),
+            file_name=f"{stem}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            key=f"pdf-{name}",
+        )
+
+
+# --- ledger cards and entries (shared by the P&L drill-down and the Mayor page) -----------------------------------
+
+
+def ledger_rows(card: ledger.Ledger) -> pd.DataFrame:
+    """A ledger page in Spanish."""
+    return pd.DataFrame(
+        {
+            "Fecha": [fmt.date_es(d) for d in card.rows["date"]],
+            "Asiento": [str(e) for e in card.rows["entry"]],
+            "Concepto": card.rows["description"].tolist(),
+            "Debe": [fmt.money(v) if v else "" for v in card.rows["debit"]],
+            "Haber": [fmt.money(v) if v else "" for v in card.rows["credit"]],
+            "Saldo": [fmt.money(v) for v in card.rows["balance"]],
+            "Tipo": [ENTRY_TYPES.get(t, t) for t in card.rows["entry_type"]],
+        },
+        columns=["Fecha", "Asiento", "Concepto", "Debe", "Haber", "Saldo", "Tipo"],
+    )
+
+
+def entry_rows(lines: pd.DataFrame) -> pd.DataFrame:
+    """An entry's lines in Spanish."""
+    return pd.DataFrame(
+        {
+            "Fecha": [fmt.date_es(d) for d in lines["date"]],
+            "Cuenta": lines["account"].tolist(),
+            "Nombre": lines["name"].tolist(),
+            "Concepto": lines["description"].tolist(),
+            "Debe": [fmt.money(v) if v else "" for v in lines["debit"]],
+            "Haber": [fmt.money(v) if v else "" for v in lines["credit"]],
+        },
+        columns=["Fecha", "Cuenta", "Nombre", "Concepto", "Debe", "Haber"],
+    )
+
+
+def ledger_card(books: Books, account: str, start: date, end: date, *, name: str) -> None:
+    """One account's ledger card (opening, totals, closing, a page of lines) and the whole entry when one is chosen."""
+    page_key = books.widget_key(f"{name}-page-{account}-{start}-{end}")
+    page = int(st.session_state.get(page_key, 1))
+    card = ledger.ledger(books.snapshot, account, start, end, page=page, page_size=LEDGER_PAGE_SIZE)
+    st.markdown(_ui.plain(f"{account} · {card.name} · del {fmt.date_es(start)} al {fmt.date_es(end)}"))
+    if card.pages > 1:
+        st.number_input(
+            f"Página (de {fmt.integer(card.pages)})", min_value=1, max_value=card.pages, value=1, step=1, key=page_key
+        )
+    pages = card.pages
+    cols = st.columns(4)
+    cols[0].metric("Saldo inicial", fmt.money(card.opening))
+    cols[1].metric("Total debe", fmt.money(card.total_debit))
+    cols[2].metric("Total haber", fmt.money(card.total_credit))
+    cols[3].metric("Saldo final", fmt.money(card.closing))
+    st.caption(
+        f"Saldo inicial: {fmt.money(card.opening)} · Saldo final: {fmt.money(card.closing)} · "
+        f"{fmt.integer(card.line_count)} apuntes"
+        + (f" · página {int(page)} de {fmt.integer(pages)}" if pages > 1 else "")
+    )
+    if card.rows.empty:
+        st.info("La cuenta no tiene apuntes en estas fechas.")
+        return
+    show_table(ledger_rows(card))
+    downloads(
+        books,
+        f"mayor-{account}",
+        export.ledger_table(card),
+        {"Mayor": export.ledger_table(card)},
+        title=f"Mayor {account} {card.name}",
+    )
+    entries = list(dict.fromkeys(zip(card.rows["fiscal_year"], card.rows["entry"], card.rows["date"], strict=True)))
+    chosen = st.selectbox(
+        "Ver el asiento completo",
+        entries,
+        index=None,
+        placeholder="Elija un asiento",
+        format_func=lambda e: f"Asiento {e[1]} · {fmt.date_es(e[2])}",
+        key=books.widget_key(f"{name}-entry-{account}-{start}-{end}-{page}"),
+    )
+    if chosen is not None:
+        lines = ledger.entry_lines(books.snapshot, int(chosen[0]), int(chosen[1]))
+        st.markdown(_ui.plain(f"Asiento {chosen[1]} del {fmt.date_es(chosen[2])}"))
+        show_table(entry_rows(lines))

@@ -1,0 +1,187 @@
+"""Pérdidas y ganancias (client): period and comparison, monthly breakdown, charts, drill-down to ledger and entry."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from portal import fmt
+from reports import export, periods, statements
+from views import _accounting, _ui
+
+ZERO = Decimal("0.00")
+
+
+def monthly_flows(months: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Income (positive lines), expenses (negative lines, as positive) and result per month."""
+    kinds = dict(zip(lines["line_code"], lines["kind"], strict=True))
+    own = months[months["line_code"].map(kinds) == "accounts"]
+    rows = []
+    for month_start, group in months.groupby("month_start", sort=True):
+        mine = own[own["month_start"] == month_start]["amount"]
+        result = group.loc[group["line_code"] == statements.PNL_RESULT, "amount"].iloc[0]
+        rows.append(
+            {
+                "month_start": month_start,
+                "label": periods.month_label(month_start.year, month_start.month),
+                "income": sum((v for v in mine if v > 0), ZERO),
+                "expenses": -sum((v for v in mine if v < 0), ZERO),
+                "result": result,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def cumulative(months: pd.DataFrame) -> list[Decimal]:
+    result = months[months["line_code"] == statements.PNL_RESULT].sort_values("month_start")["amount"]
+    total, out = ZERO, []
+    for value in result:
+        total += value
+        out.append(total)
+    return out
+
+
+def euro_layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(
+        title=title, separators=",.", legend={"orientation": "h"}, margin={"t": 50, "b": 10}, yaxis={"ticksuffix": " €"}
+    )
+    return fig
+
+
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def monthly_view(store_root: str, company: str, snapshot_id: str, fiscal_year: int) -> dict:
+    """Cached per store, company, snapshot id (all hashed) and fiscal year: flows, cumulative results, wide table."""
+    snapshot = _accounting._snapshot(store_root, company, snapshot_id)
+    lines = statements.profit_and_loss(snapshot, periods.fiscal_year(statements.calendar_of(snapshot), fiscal_year))
+    months = statements.monthly_pnl(snapshot, fiscal_year)
+    first, _ = statements.data_range(snapshot)
+    calendar = statements.calendar_of(snapshot)
+    has_prior = first is not None and first <= calendar.end(fiscal_year - 1)
+    return {
+        "flows": monthly_flows(months, lines.lines),
+        "now": cumulative(months),
+        "before": cumulative(statements.monthly_pnl(snapshot, fiscal_year - 1)) if has_prior else None,
+        "wide": _accounting.monthly_wide(months, lines.lines),
+    }
+
+
+def charts(books: _accounting.Books, view: dict, fiscal_year: int) -> None:
+    """Monthly income, expenses and result; cumulative result against the prior year."""
+    flows = view["flows"]
+    short = [f"{label[:3]} {label[-2:]}" for label in flows["label"]]
+    fig = go.Figure()
+    fig.add_bar(x=short, y=[float(v) for v in flows["income"]], name="Ingresos", marker_color="#2e7d32")
+    fig.add_bar(x=short, y=[float(-v) for v in flows["expenses"]], name="Gastos", marker_color="#c62828")
+    fig.add_scatter(x=short, y=[float(v) for v in flows["result"]], name="Resultado", mode="lines+markers")
+    fig.update_layout(barmode="relative")
+    left, right = st.columns(2)
+    left.plotly_chart(euro_layout(fig, "Ingresos, gastos y resultado por mes"), width="stretch")
+    calendar = books.calendar
+    first_month = calendar.start_month - 1
+    position = [periods.MONTHS[(first_month + i) % 12][:3].capitalize() for i in range(len(view["now"]))]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=position, y=[float(v) for v in view["now"]], name=calendar.year_label(fiscal_year), mode="lines+markers"
+    )
+    if view["before"] is not None:
+        fig.add_scatter(
+            x=position[: len(view["before"])],
+            y=[float(v) for v in view["before"]],
+            name=calendar.year_label(fiscal_year - 1),
+            mode="lines+markers",
+            line={"dash": "dot"},
+        )
+    right.plotly_chart(euro_layout(fig, "Resultado acumulado frente al año anterior"), width="stretch")
+
+
+def drill_down(books: _accounting.Books, statement: statements.Statement, period: periods.Period, picked: str | None):
+    """Statement line → its accounts → an account's ledger card for the period → an entry."""
+    lines = statement.lines[(statement.lines["kind"] == "accounts") & (statement.lines["amount"] != 0)]
+    labels = dict(zip(lines["line_code"], lines["label"], strict=True))
+    line_key = books.widget_key(f"pyg-line-{_accounting.spec_of(period)}")
+    if picked in labels and st.session_state.get(line_key + "-picked") != picked:
+        st.session_state[line_key] = picked  # a row clicked in the table chooses the line below
+    st.session_state[line_key + "-picked"] = picked
+    code = st.selectbox(
+        "Ver las cuentas de una partida",
+        list(labels),
+        index=None,
+        placeholder="Elija una partida (o una fila de la tabla)",
+        format_func=lambda c: f"{c} · {labels[c]}",
+        key=line_key,
+    )
+    if code is None:
+        return
+    accounts = statements.line_accounts(books.snapshot, "pyg", code, period=period)
+    _accounting.show_table(
+        pd.DataFrame(
+            {
+                "Cuenta": accounts["account"],
+                "Nombre": accounts["name"],
+                "Importe en la partida": [fmt.money(v) for v in accounts["amount"]],
+            }
+        )
+    )
+    names = dict(zip(accounts["account"], accounts["name"], strict=True))
+    account = st.selectbox(
+        "Ver el mayor de una cuenta",
+        list(names),
+        index=None,
+        placeholder="Elija una cuenta",
+        format_func=lambda a: f"{a} · {names[a]}",
+        key=books.widget_key(f"pyg-account-{code}-{_accounting.spec_of(period)}"),
+    )
+    if account is not None:
+        _accounting.ledger_card(books, account, period.start, period.end, name="pyg-ledger")
+
+
+books = _accounting.open_books("Pérdidas y ganancias")
+with _ui.errors_shown():
+    period = _accounting.period_picker(books, "pyg")
+    statement = _accounting.pnl(*books.key, _accounting.spec_of(period))
+    st.subheader(_ui.plain(f"{statement.title} · {statement.label}"))
+    model = "PYMES" if statement.model == "pymes" else "abreviado"
+    compared = f" · comparado con: {statement.prior_label}" if statement.prior_label is not None else ""
+    st.caption(_ui.plain(f"Modelo del PGC: {model} (el de su empresa){compared}"))
+    _, last = _accounting.data_dates(books)
+    if period.start <= last < period.end:
+        st.info(
+            _ui.plain(
+                f"Periodo abierto: hay datos hasta el {fmt.date_es(last)}. Para comparar con el mismo tramo del año "
+                "anterior, elija «Año hasta la fecha»."
+            )
+        )
+    result, prior = statement.amount(statements.PNL_RESULT), statement.prior(statements.PNL_RESULT)
+    st.metric(
+        "Resultado del ejercicio",
+        fmt.money(result),
+        delta=None if prior is None else fmt.money(result - prior),
+        help=None if prior is None else f"{statement.prior_label}: {fmt.money(prior)}",
+    )
+    if statement.unmapped:
+        st.warning(_ui.plain("Cuentas sin partida en el modelo: " + ", ".join(statement.unmapped)))
+    rows = _accounting.statement_rows(statement)
+    event = _accounting.show_table(rows, on_select="rerun", selection_mode="single-row", key="pyg-table")
+    chosen = event.selection.rows if event is not None else []
+    picked = rows["Código"].iloc[chosen[0]] if chosen else None
+    st.subheader("Detalle por cuentas")
+    drill_down(books, statement, period, picked)
+    st.subheader("Evolución mensual")
+    view = monthly_view(*books.key, period.fiscal_year)
+    charts(books, view, period.fiscal_year)
+    wide = view["wide"]
+    st.dataframe(
+        _accounting.money_frame(wide.rename(columns={"line_code": "Código", "label": "Partida"})), hide_index=True
+    )
+    table = export.statement_table(statement)
+    _accounting.downloads(
+        books,
+        "pyg",
+        table,
+        {"Pérdidas y ganancias": table, "Mensual": wide},
+        title=f"{statement.title} · {statement.label}",
+        statement=statement,
+    )
