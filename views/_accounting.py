@@ -375,3 +375,10 @@ def ledger_card(books: Books, account: str, start: date, end: date, *, name: str
         lines = ledger.entry_lines(books.snapshot, int(chosen[0]), int(chosen[1]))
         st.markdown(_ui.plain(f"Asiento {chosen[1]} del {fmt.date_es(chosen[2])}"))
         show_table(entry_rows(lines))
+
+
+def coded_choice(label: str, names: dict, *, placeholder: str, key: str) -> str | None:
+    """A drill-down selectbox over codes shown as «code · name»; the chosen code, or None."""
+    return st.selectbox(
+        label, list(names), index=None, placeholder=placeholder, format_func=lambda c: f"{c} · {names[c]}", key=key
+    )

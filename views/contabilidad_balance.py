@@ -72,12 +72,10 @@ with _ui.errors_shown():
     st.plotly_chart(structure_chart(statement), width="stretch")
     lines = statement.lines[(statement.lines["kind"] == "accounts") & (statement.lines["amount"] != 0)]
     labels = dict(zip(lines["line_code"], lines["label"], strict=True))
-    code = st.selectbox(
+    code = _accounting.coded_choice(
         "Ver las cuentas de una partida",
-        list(labels),
-        index=None,
+        labels,
         placeholder="Elija una partida",
-        format_func=lambda c: f"{c} · {labels[c]}",
         key=books.widget_key(f"balance-line-{as_of}"),
     )
     if code is not None:
@@ -96,12 +94,10 @@ with _ui.errors_shown():
             )
         )
         names = dict(zip(accounts["account"], accounts["name"], strict=True))
-        account = st.selectbox(
+        account = _accounting.coded_choice(
             "Ver el mayor de una cuenta (ejercicio hasta la fecha)",
-            list(names),
-            index=None,
+            names,
             placeholder="Elija una cuenta",
-            format_func=lambda a: f"{a} · {names[a]}",
             key=books.widget_key(f"balance-account-{code}-{as_of}"),
         )
         if account is not None:

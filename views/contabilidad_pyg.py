@@ -105,13 +105,8 @@ def drill_down(books: _accounting.Books, statement: statements.Statement, period
     if picked in labels and st.session_state.get(line_key + "-picked") != picked:
         st.session_state[line_key] = picked  # a row clicked in the table chooses the line below
     st.session_state[line_key + "-picked"] = picked
-    code = st.selectbox(
-        "Ver las cuentas de una partida",
-        list(labels),
-        index=None,
-        placeholder="Elija una partida (o una fila de la tabla)",
-        format_func=lambda c: f"{c} · {labels[c]}",
-        key=line_key,
+    code = _accounting.coded_choice(
+        "Ver las cuentas de una partida", labels, placeholder="Elija una partida (o una fila de la tabla)", key=line_key
     )
     if code is None:
         return
@@ -126,12 +121,10 @@ def drill_down(books: _accounting.Books, statement: statements.Statement, period
         )
     )
     names = dict(zip(accounts["account"], accounts["name"], strict=True))
-    account = st.selectbox(
+    account = _accounting.coded_choice(
         "Ver el mayor de una cuenta",
-        list(names),
-        index=None,
+        names,
         placeholder="Elija una cuenta",
-        format_func=lambda a: f"{a} · {names[a]}",
         key=books.widget_key(f"pyg-account-{code}-{_accounting.spec_of(period)}"),
     )
     if account is not None:
