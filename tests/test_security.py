@@ -18,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
 
 from auth import access, accounts, passwords, signin, users
 from etl import service
@@ -27,6 +26,7 @@ from portal import audit
 from portal.db import get_engine
 from portal.settings import Settings, load_settings
 from reports import journal
+from tests.test_app import request_url_path, shows_sign_in_form, texts
 from views import _client
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,27 +162,6 @@ def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(f"views/{page}.py").run()
     assert not at.exception, at.exception
     return at
-
-
-def request_url_path(at: AppTest, url_path: str) -> AppTest:
-    """Ask for a page by its URL path, as a browser does for /<url_path> (st.Page hashes its url_path)."""
-    at._page_hash = calc_hash(url_path)
-    return at.run()
-
-
-def texts(at: AppTest) -> str:
-    """Every text the run drew, markdown escapes removed."""
-    parts = [
-        e.value
-        for kind in ("title", "subheader", "markdown", "caption", "info", "error", "warning", "success")
-        for e in getattr(at, kind)
-    ]
-    parts += [e.value for e in at.sidebar.caption]
-    return "\n".join(str(p) for p in parts).replace("\\", "")
-
-
-def shows_sign_in_form(at: AppTest) -> bool:
-    return [t.label for t in at.text_input] == ["Usuario", "Contraseña"]
 
 
 def journal_rows(at: AppTest) -> list[tuple]:
