@@ -38,6 +38,28 @@ PAGES = (
     PageSpec("views/usuarios.py", "Usuarios del portal", "usuarios", ":material/group:", roles=("staff",)),
     PageSpec("views/modulos.py", "Módulos", "modulos", ":material/tune:", roles=("staff",)),
     PageSpec("views/auditoria.py", "Auditoría", "auditoria", ":material/history:", roles=("staff",)),
+    PageSpec("views/buzon.py", "Documentos y buzón", "buzon", ":material/inbox:", roles=("staff",)),
+    PageSpec(
+        "views/control_iva.py", "Control de IVA", "control-iva", ":material/fact_check:", ("staff",), None, "Controles"
+    ),
+    PageSpec(
+        "views/control_cartera.py",
+        "Control de cartera",
+        "control-cartera",
+        ":material/rule:",
+        ("staff",),
+        None,
+        "Controles",
+    ),
+    PageSpec(
+        "views/laboral_bloqueos.py",
+        "Bloqueo de datos laborales",
+        "laboral-bloqueos",
+        ":material/lock_person:",
+        ("staff",),
+        None,
+        "Controles",
+    ),
     PageSpec("views/inicio.py", "Inicio", "inicio", ":material/home:", roles=("client",)),
     PageSpec(
         "views/contabilidad.py",
@@ -93,6 +115,27 @@ PAGES = (
         "contabilidad",
         "Contabilidad",
     ),
+    PageSpec(
+        "views/impuestos.py", "Impuestos", "impuestos", ":material/receipt_long:", ("client",), "impuestos", "Impuestos"
+    ),
+    PageSpec(
+        "views/impuestos_calendario.py",
+        "Calendario fiscal",
+        "impuestos-calendario",
+        ":material/event:",
+        ("client",),
+        "impuestos",
+        "Impuestos",
+    ),
+    PageSpec("views/laboral.py", "Laboral", "laboral", ":material/badge:", ("client",), "laboral"),
+    PageSpec("views/tesoreria.py", "Tesorería", "tesoreria", ":material/account_balance:", ("client",), "tesoreria"),
+    PageSpec(
+        "views/facturas.py", "Facturas del despacho", "facturas", ":material/request_quote:", ("client",), "facturas"
+    ),
+    PageSpec(
+        "views/expedientes.py", "Expedientes", "expedientes", ":material/folder_open:", ("client",), "expedientes"
+    ),
+    PageSpec("views/documentos.py", "Documentos", "documentos", ":material/description:", ("client",), "documentos"),
     PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", roles=("client",)),
     PageSpec("views/contacto.py", "Contacto", "contacto", ":material/mail:", roles=("client",)),
 )

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from etl.chart import name_accounts, read_chart
 from etl.journal import JournalResult, read_journal
+from etl.modules import ModuleOutput, readers
 from etl.problems import Problem, has_errors
 from etl.sources import (
     COMPANY_FILE,
@@ -33,7 +34,7 @@ from portal.settings import Settings
 log = logging.getLogger(__name__)
 
 # Bumped whenever the snapshot layout or the reading rules change, so identical sources are reloaded.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_PROBLEMS_LOGGED = 2000
 
 Progress = Callable[[str], None]
@@ -107,8 +108,9 @@ def _load(
         *files,
         *([chart] if chart else []),
         *([folder / COMPANY_FILE] if (folder / COMPANY_FILE).exists() else []),
+        *(path for reader in readers() for path in reader.inputs(folder)),
     ]
-    digest = source_hash(inputs, extra=f"schema={SCHEMA_VERSION}")
+    digest = source_hash(inputs, extra=f"schema={SCHEMA_VERSION}", root=folder)
     _upsert_company(engine, info)
     with store.lock(code, timeout=settings.lock_timeout):
         store.cleanup(code)
@@ -137,8 +139,15 @@ def _load(
             if has_errors(problems):
                 return _rejected(code, problems, journal.rows_read)
             name_accounts(con)
+            modules: dict[str, ModuleOutput] = {}
+            for reader in readers():
+                say(f"leyendo {reader.name}")
+                modules[reader.name] = reader.read(con, folder, info)
+                problems += modules[reader.name].problems
+            if has_errors(problems):
+                return _rejected(code, problems, journal.rows_read)
             say("escribiendo")
-            snapshot = _write_snapshot(con, store, code, digest, run_id, info, journal)
+            snapshot = _write_snapshot(con, store, code, digest, run_id, info, journal, modules)
         publish_mode = _publish_mode(engine, code)
         if publish_mode == "manual":
             store.stage(code, snapshot.snapshot_id)
@@ -204,10 +213,12 @@ def _write_snapshot(
     run_id: int,
     info: CompanyInfo,
     journal: JournalResult,
+    modules: dict[str, ModuleOutput],
 ) -> Snapshot:
     writer = store.new_snapshot(code, digest)
+    module_tables = {name: query for output in modules.values() for name, query in output.tables.items()}
     try:
-        for name, query in SNAPSHOT_TABLES.items():
+        for name, query in {**SNAPSHOT_TABLES, **module_tables}.items():
             target = writer.path / name
             con.execute(f"COPY ({query}) TO '{_sql_path(target)}' (FORMAT parquet, COMPRESSION snappy)")
             crash_point("mid_parquet_write")
@@ -243,6 +254,11 @@ def _write_snapshot(
                 }
                 for c in journal.classifications
             ],
+            "modules": {
+                name: {"files": sorted(output.tables), **output.manifest}
+                for name, output in modules.items()
+                if output.tables
+            },
         }
         return writer.commit(manifest)
     except BaseException:

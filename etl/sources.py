@@ -135,11 +135,12 @@ def chart_file(folder: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def source_hash(files: list[Path], extra: str = "") -> str:
-    """SHA-256 over the names and bytes of the files (order-independent) plus ``extra``."""
+def source_hash(files: list[Path], extra: str = "", root: Path | None = None) -> str:
+    """SHA-256 over the names (relative to ``root`` when given) and bytes of the files, order-independent."""
     digest = hashlib.sha256(extra.encode())
-    for path in sorted(files, key=lambda p: p.name):
-        digest.update(path.name.encode() + b"\0")
+    named = sorted((path.relative_to(root).as_posix() if root else path.name, path) for path in files)
+    for name, path in named:
+        digest.update(name.encode() + b"\0")
         with path.open("rb") as fh:
             while chunk := fh.read(1 << 22):
                 digest.update(chunk)

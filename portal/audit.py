@@ -37,6 +37,15 @@ EVENTS: dict[str, str] = {
     "labour_view": "Consulta de datos laborales",
     "labour_export": "Exportación de datos laborales",
     "contact_message": "Mensaje al despacho",
+    "employee_blocked": "Bloqueo de datos de un empleado",
+    "employee_unblocked": "Desbloqueo de datos de un empleado",
+    "document_upload": "Subida de documento",
+    "document_download": "Descarga de documento",
+    "document_delete": "Retirada de documento",
+    "tax_receipt_download": "Descarga de justificante",
+    "invoice_download": "Descarga de factura",
+    "notification_sent": "Aviso por correo",
+    "notification_settings": "Cambio de avisos por correo",
 }
 
 ROLES = ("staff", "client", "system", "")

@@ -160,6 +160,68 @@ audit_log = Table(  # append-only (database triggers refuse UPDATE and DELETE); 
     Column("detail", Text, nullable=False, default=""),
 )
 
+# --- Module data kept by the portal itself (migration 0003) -------------------------------------------------------
+
+employee_blocks = Table(  # employees whose payroll data staff have blocked: absent from every client view and export
+    "employee_blocks",
+    metadata,
+    Column("company_code", String(32), primary_key=True),
+    Column("nif", String(16), primary_key=True),
+    Column("blocked_by", String(64), nullable=False),
+    Column("blocked_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(300), nullable=False, default=""),
+)
+
+documents = Table(  # files uploaded in the portal: by staff for the client ('firm') or by a client to the firm's inbox
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("company_code", String(32), nullable=False, index=True),
+    Column("direction", String(8), nullable=False),  # 'firm' (shared with the client) or 'client' (sent to the firm)
+    Column("category", String(16), nullable=False),  # fiscal, laboral, contable, societario, otros
+    Column("year", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("file_name", String(255), nullable=False),  # the cleaned original name, shown and used for downloads
+    Column("stored_name", String(64), nullable=False, unique=True),  # random name in the upload folder
+    Column("media_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+)
+
+document_reads = Table(  # which documents a user has opened (the rest are marked «nuevo»)
+    "document_reads",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("company_code", String(32), primary_key=True),
+    Column("document_key", String(100), primary_key=True),  # 'etl:<sha256>' or 'portal:<id>'
+    Column("read_at", DateTime(timezone=True), nullable=False),
+)
+
+notification_settings = Table(  # per-user e-mail notification choice (no row: notifications on)
+    "notification_settings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("opt_out", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+notifications_sent = Table(  # every notification e-mail attempted, with what it announced
+    "notifications_sent",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("email", String(320), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # 'digest'
+    Column("subject", String(200), nullable=False),
+    Column("detail", Text, nullable=False, default=""),  # JSON: the publications and documents announced
+    Column("status", String(16), nullable=False),  # 'sent' or 'failed'
+    Column("error", Text, nullable=False, default=""),
+)
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -65,6 +65,18 @@ class Settings:
         "PORTAL_FIRM_LOGO", "Optional path to the firm's logo image shown on the sign-in page.", None
     )
 
+    upload_dir: Path | None = setting(
+        "PORTAL_UPLOAD_DIR",
+        "Folder of the documents uploaded in the portal (keep it outside the application folder). Default: <data>/uploads.",
+    )
+    upload_max_mb: float = setting("PORTAL_UPLOAD_MAX_MB", "Largest document a client may send, in MB.", 10.0)
+    upload_max_files: int = setting(
+        "PORTAL_UPLOAD_MAX_FILES", "Most documents a client user may send to the firm per day and company.", 20
+    )
+    notify_cron: str = setting(
+        "PORTAL_NOTIFY_CRON", "Crontab line (5 fields) of the daily notification digest e-mail.", "0 8 * * *"
+    )
+
     @property
     def sources(self) -> Path:
         """Folder of the firm's exports."""
@@ -74,6 +86,11 @@ class Settings:
     def stores(self) -> Path:
         """Folder of the per-company stores."""
         return self.store_dir or self.data_dir / "stores"
+
+    @property
+    def uploads(self) -> Path:
+        """Folder of the documents uploaded in the portal."""
+        return self.upload_dir or self.data_dir / "uploads"
 
     @property
     def db_url(self) -> str:

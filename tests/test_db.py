@@ -30,7 +30,7 @@ def test_migrating_twice_keeps_the_data(tmp_path):
     migrate(engine)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT name FROM companies")).scalar() == "Acme"
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_the_audit_log_refuses_updates_and_deletes(tmp_path):

@@ -37,6 +37,7 @@ class Books:
     company: str
     name: str
     snapshot: Snapshot
+    grant: access.Grant | None = None  # the guard's grant: the module's options
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -56,10 +57,12 @@ class Books:
         return f"{name}-{self.company}-{self.snapshot.snapshot_id}"
 
 
-def open_books(title: str) -> Books:
-    """The page's title, then the guard FIRST, then the published snapshot and the «datos a fecha» stamp.
+def open_books(title: str, module: str = MODULE, *, no_data: str = NO_DATA) -> Books:
+    """The page's title, then the guard FIRST for ``module``, then the published snapshot and the «datos a fecha» stamp.
 
-    Stops the run with a notice when the user may not read the company's accounting or nothing is published.
+    Stops the run with a notice when the user may not read the company's module or nothing is published. Every
+    client module page opens this way (``module`` is one of ``access.MODULES``); ``Books.grant`` carries the
+    module's options (case scope, labour tables).
     """
     user = _client.require_client()
     settings = _ui.settings()
@@ -67,17 +70,17 @@ def open_books(title: str) -> Books:
     st.title(title)
     company = _client.current_company(engine, user)
     try:
-        access.guard(engine, user, company or "", MODULE)  # before anything of the company is read
+        grant = access.guard(engine, user, company or "", module)  # before anything of the company is read
     except access.AccessDenied:
         st.warning(DENIED)
         st.stop()
     snapshot = Store(settings.stores).current(company)
     _client.show_stamp(settings, engine, company, snapshot)
     if snapshot is None:
-        st.info(NO_DATA)
+        st.info(no_data)
         st.stop()
     name = _client.company_names(engine, [company])[company]
-    return Books(settings, engine, user, company, name, snapshot)
+    return Books(settings, engine, user, company, name, snapshot, grant)
 
 
 # --- cached reads (store, company and snapshot id are hashed arguments: a new publication never hits) -------------

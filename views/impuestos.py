@@ -1,0 +1,8 @@
+"""Placeholder of the impuestos page (replaced by its real page)."""
+
+import streamlit as st
+
+from views import _client
+
+_client.require_client()
+st.info("Disponible próximamente")

@@ -1,0 +1,8 @@
+"""Placeholder of the laboral_bloqueos page (replaced by its real page)."""
+
+import streamlit as st
+
+from views import _ui
+
+_ui.require_user("staff")
+st.info("Disponible próximamente")
