@@ -67,7 +67,7 @@ class Settings:
 
     upload_dir: Path | None = setting(
         "PORTAL_UPLOAD_DIR",
-        "Folder of the documents uploaded in the portal (keep it outside the application folder). Default: <data>/uploads.",
+        "Folder of documents uploaded in the portal (outside the application folder). Default: <data>/uploads.",
     )
     upload_max_mb: float = setting("PORTAL_UPLOAD_MAX_MB", "Largest document a client may send, in MB.", 10.0)
     upload_max_files: int = setting(
