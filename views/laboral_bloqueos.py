@@ -1,8 +1,65 @@
-"""Placeholder of the laboral_bloqueos page (replaced by its real page)."""
+"""Bloqueos laborales (staff): block or unblock an employee's data per company, with a reason; both audited."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from etl.store import Store
+from portal import fmt, labour_blocks
+from portal.db import get_engine
+from reports import labour as reports
 from views import _ui
 
-_ui.require_user("staff")
-st.info("Disponible próximamente")
+user = _ui.require_user("staff")
+settings = _ui.settings()
+engine = get_engine(settings.db_url)
+st.title("Bloqueos de datos laborales")
+st.caption(
+    "Los datos de un empleado bloqueado desaparecen de todas las tablas y exportaciones laborales del cliente "
+    "(también de los totales) hasta que se desbloquean."
+)
+_ui.show_flash()
+store = Store(settings.stores)
+codes = [c for c in store.companies() if (s := store.current(c)) is not None and reports.has_labour(s)]
+if not codes:
+    st.info("Ninguna empresa tiene datos laborales publicados.")
+    st.stop()
+company = st.selectbox("Empresa", codes, key="bloqueos-empresa")
+snapshot = store.current(company)
+with _ui.errors_shown():
+    held = {b["nif"]: b for b in labour_blocks.blocks(engine, company)}
+    staff = reports.employees(snapshot, frozenset())
+    names = dict(zip(staff["nif"], staff["name"], strict=True))
+    rows = pd.DataFrame(
+        {
+            "NIF": staff["nif"].tolist(),
+            "Empleado": staff["name"].tolist(),
+            "Alta": [fmt.date_es(d) for d in staff["start_date"]],
+            "Baja": [fmt.date_es(None if pd.isna(d) else d) for d in staff["end_date"]],
+            "Bloqueado": ["sí" if n in held else "no" for n in staff["nif"]],
+            "Motivo": [held[n]["reason"] if n in held else "" for n in staff["nif"]],
+            "Por": [held[n]["blocked_by"] if n in held else "" for n in staff["nif"]],
+        }
+    )
+    st.dataframe(rows, hide_index=True)
+    nif = st.selectbox(
+        "Empleado",
+        list(names),
+        index=None,
+        placeholder="Elija un empleado",
+        format_func=lambda n: f"{n} · {names[n]}" + (" (bloqueado)" if n in held else ""),
+        key=f"bloqueos-empleado-{company}",
+    )
+    if nif is not None:
+        action = "Desbloquear" if nif in held else "Bloquear"
+        with st.form(f"bloqueo-{company}-{nif}"):
+            reason = st.text_input("Motivo", max_chars=labour_blocks.MAX_REASON, key=f"motivo-{company}-{nif}")
+            if st.form_submit_button(action):
+                if nif in held:
+                    labour_blocks.unblock(engine, company, nif, actor=user["username"], reason=reason)
+                    _ui.flash(f"Datos de {nif} desbloqueados en {company}.")
+                else:
+                    labour_blocks.block(engine, company, nif, actor=user["username"], reason=reason)
+                    _ui.flash(f"Datos de {nif} bloqueados en {company}.")
+                st.rerun()

@@ -1,0 +1,64 @@
+"""End to end in Debian's Chromium: a client with the laboral module opens «Laboral», exports and switches tabs."""
+
+from __future__ import annotations
+
+import pytest
+
+from auth import access, users
+from etl import service
+from portal import audit
+from portal.db import get_engine
+from portal.settings import load_settings
+from tests.portal_browser import chromium, running_portal
+from tests.test_labour import write_company
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "una frase de acceso bastante larga"
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` over a tmp data dir with «obra» (labour files) and the client «lola» with laboral."""
+    data = tmp_path_factory.mktemp("browser-labour") / "data"
+    settings = load_settings({"PORTAL_DATA_DIR": str(data)})
+    write_company(settings.sources)
+    [result] = service.load_all(settings, companies=["obra"])
+    assert result.outcome == "published", result.message
+    engine = get_engine(settings.db_url)
+    users.create_user(engine, "lola", PASSWORD, role="client", name="Lola")
+    access.grant(engine, "lola", "obra", "laboral", {"tables": ["resumen_nominas", "plantilla_media"]}, actor="test")
+    with running_portal(data) as url:
+        yield url, settings
+
+
+def test_a_client_with_the_module_opens_laboral_and_each_view_and_export_is_audited(server):
+    url, settings = server
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="es-ES")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(url + "/laboral")
+        page.get_by_label("Usuario").fill("lola")
+        page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        page.get_by_role("heading", name="Laboral").wait_for()
+        tabs = page.get_by_role("tab")
+        tabs.first.wait_for()
+        assert tabs.all_inner_texts() == ["Resumen mensual de nóminas", "Plantilla media y su evolución"]
+        page.get_by_text("Coste de empresa por mes (€)").wait_for()  # the Plotly chart's title
+        button = page.get_by_role("button", name="Descargar CSV")
+        button.wait_for()
+        with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is built on the click
+            button.click()
+        assert download.value.suggested_filename == "laboral-resumen_nominas-obra-2025.csv"
+        assert "6000.00" in download.value.path().read_text(encoding="utf-8")
+        page.get_by_role("tab", name="Plantilla media y su evolución").click()
+        page.get_by_text("Plantilla media por tipo de contrato").wait_for()
+        assert page.get_by_text("Traceback").count() == 0
+        context.close()
+    targets = [e["target"] for e in audit.entries(get_engine(settings.db_url), event="labour_view", actor="lola")]
+    assert set(targets) == {"resumen_nominas", "plantilla_media"}
+    exports = audit.entries(get_engine(settings.db_url), event="labour_export", actor="lola")
+    assert [e["detail"] for e in exports] == ["tabla=resumen_nominas; periodo=2025; filas=3; formato=csv"]
