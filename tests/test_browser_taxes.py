@@ -1,0 +1,63 @@
+"""End to end in Debian's Chromium: a client with the impuestos module opens «Impuestos», sees the VAT chart, switches
+to the returns filed and downloads a receipt (audited)."""
+
+from __future__ import annotations
+
+import pytest
+
+from auth import access, users
+from etl import service
+from portal import audit
+from portal.db import get_engine
+from portal.settings import load_settings
+from tests.portal_browser import chromium, running_portal
+from tests.test_taxes import PDF, write_company
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "una frase de acceso bastante larga"
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` over a tmp data dir with «fisco» (tax files) and the client «fiona» with impuestos."""
+    data = tmp_path_factory.mktemp("browser-taxes") / "data"
+    settings = load_settings({"PORTAL_DATA_DIR": str(data)})
+    write_company(settings.sources)
+    [result] = service.load_all(settings, companies=["fisco"])
+    assert result.outcome == "published", result.message
+    engine = get_engine(settings.db_url)
+    users.create_user(engine, "fiona", PASSWORD, role="client", name="Fiona")
+    access.grant(engine, "fiona", "fisco", "impuestos", actor="test")
+    with running_portal(data) as url:
+        yield url, settings
+
+
+def test_a_client_with_the_module_opens_impuestos_and_downloads_a_receipt(server):
+    url, settings = server
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="es-ES")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(url + "/impuestos")
+        page.get_by_label("Usuario").fill("fiona")
+        page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        page.get_by_role("heading", name="Impuestos").wait_for()
+        tabs = page.get_by_role("tab")
+        tabs.first.wait_for()
+        assert tabs.all_inner_texts() == ["IVA", "IRPF", "Presentaciones"]
+        page.get_by_text("IVA por periodo 2024 (€)").wait_for()  # the Plotly chart's title
+        page.get_by_text("El modelo 390 coincide con la suma de los 2 modelos 303 del año.").wait_for()
+        page.get_by_role("tab", name="Presentaciones").click()
+        button = page.get_by_role("button", name="Descargar justificante (PDF)")
+        button.wait_for()
+        with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is read on the click
+            button.click()
+        assert download.value.suggested_filename == "justificante-1110000000001.pdf"
+        assert download.value.path().read_bytes() == PDF
+        assert page.get_by_text("Traceback").count() == 0
+        context.close()
+    events = audit.entries(get_engine(settings.db_url), event="tax_receipt_download", actor="fiona")
+    assert [(e["company"], e["target"]) for e in events] == [("fisco", "1110000000001")]
