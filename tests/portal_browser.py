@@ -84,3 +84,23 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def choose(page, label: str, option: str, *, timeout_ms: int = 60_000) -> None:
+    """Pick ``option`` in Streamlit's selectbox ``label``: the click that opens the list is retried, since a rerun
+    in flight (a busy CI machine) can redraw the box and close the list just opened."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_role("combobox", name=label)
+    wanted = page.get_by_role("option", name=option, exact=False)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        box.click()
+        try:
+            wanted.first.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+            page.keyboard.press("Escape")
+    wanted.first.click()

@@ -10,7 +10,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
-from tests.portal_browser import chromium, running_portal
+from tests.portal_browser import choose, chromium, running_portal
 from tests.test_cases import HIDDEN_WORDS
 from tests.test_invoices import pdf_bytes, write_company
 
@@ -50,8 +50,7 @@ def test_a_client_opens_facturas_downloads_a_pdf_and_reads_a_case_file_timeline(
         page.get_by_text("Honorarios por mes (base imponible, €)").wait_for()  # the Plotly chart's title
         page.get_by_text("519,93 €").first.wait_for()  # the 2025 total
         page.get_by_text("El despacho no ha publicado el PDF de esta factura.").wait_for()  # FD-2025-0004
-        page.get_by_role("combobox", name="Factura").click()  # Streamlit's selectbox
-        page.get_by_role("option", name="FD-2025-0002", exact=False).click()
+        choose(page, "Factura", "FD-2025-0002")  # Streamlit's selectbox
         button = page.get_by_role("button", name="Descargar PDF")
         button.wait_for()
         with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is built (and audited) on click
@@ -61,8 +60,7 @@ def test_a_client_opens_facturas_downloads_a_pdf_and_reads_a_case_file_timeline(
         page.get_by_role("link", name="Expedientes").click()
         page.get_by_role("heading", name="Expedientes").wait_for()
         page.get_by_text("Notificación recibida y contestada").wait_for()  # the first listed (newest) case file
-        page.get_by_role("combobox", name="Expediente").click()
-        page.get_by_role("option", name="EXP-2025-001", exact=False).click()
+        choose(page, "Expediente", "EXP-2025-001")
         page.get_by_text("Preparando la contestación").wait_for()
         body = page.inner_text("body")
         assert not [w for w in HIDDEN_WORDS if w in body]
