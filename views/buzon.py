@@ -1,8 +1,150 @@
-"""Placeholder of the buzon page (replaced by its real page)."""
+"""Documentos y buzón (staff): a company's inbox of client-sent documents, and documents shared with the client."""
 
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
 import streamlit as st
 
+from auth import users
+from portal import documents, fmt
+from portal.db import companies, get_engine
 from views import _ui
 
-_ui.require_user("staff")
-st.info("Disponible próximamente")
+user = _ui.require_user("staff")
+settings = _ui.settings()
+engine = get_engine(settings.db_url)
+actor = str(user["username"])
+st.title("Documentos y buzón")
+_ui.show_flash()
+
+
+def upload_rows(rows: list[dict], who: str) -> pd.DataFrame:
+    """Portal uploads as a plain table."""
+    return pd.DataFrame(
+        {
+            "Subido": [documents.uploaded_at_text(r["uploaded_at"]) for r in rows],
+            "Categoría": [documents.CATEGORIES.get(r["category"], r["category"]) for r in rows],
+            "Año": [str(r["year"]) for r in rows],
+            "Título": [r["title"] for r in rows],
+            "Archivo": [r["file_name"] for r in rows],
+            "Tamaño": [documents.megabytes(r["size"]) for r in rows],
+            who: [r["uploaded_by"] for r in rows],
+        }
+    )
+
+
+def choose(rows: list[dict], label: str, key: str) -> dict:
+    """One upload picked from ``rows`` by a selectbox."""
+    labels = {
+        r["id"]: f"{r['title']} · {r['file_name']} · {documents.uploaded_at_text(r['uploaded_at'])}" for r in rows
+    }
+    chosen = st.selectbox(label, list(labels), format_func=labels.get, key=key)
+    return next(r for r in rows if r["id"] == chosen)
+
+
+def download(company: str, row: dict, direction: str) -> None:
+    """«Descargar» of one portal upload; the click audits document_download (staff never mark client reads)."""
+    found = documents.read_document(engine, settings, company, f"portal:{row['id']}", direction=direction)
+    if found is None:
+        st.caption("El archivo de este documento no está disponible.")
+        return
+
+    def build() -> bytes:
+        documents.record_download(engine, user, "staff", company, found, mark=False)
+        return found.content
+
+    st.download_button(
+        "Descargar",
+        build,
+        file_name=found.download_name,
+        mime=found.media_type,
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"buzon-descargar-{company}-{row['id']}",
+    )
+
+
+def withdraw(company: str, row: dict) -> None:
+    """«Retirar» (soft delete) of one upload, confirmed by a checkbox."""
+    sure = st.checkbox("Confirmo que quiero retirar este documento", key=f"buzon-seguro-{company}-{row['id']}")
+    if st.button("Retirar", icon=":material/delete:", disabled=not sure, key=f"buzon-retirar-{company}-{row['id']}"):
+        documents.delete(engine, company, row["id"], actor=actor)
+        _ui.flash(f"Documento «{row['title']}» retirado.")
+        st.rerun()
+
+
+def inbox(company: str) -> None:
+    """The documents the client sent to the firm."""
+    rows = documents.uploads(engine, company, "client")
+    if not rows:
+        st.info("El cliente no ha enviado documentos.")
+        return
+    st.dataframe(upload_rows(rows, "Enviado por"), hide_index=True)
+    row = choose(rows, "Documento recibido", f"buzon-recibido-{company}")
+    download(company, row, "client")
+    withdraw(company, row)
+
+
+def shared(company: str) -> None:
+    """Upload a document for the client, and the ones already shared from the portal."""
+    with st.form(f"buzon-subir-{company}", clear_on_submit=True):
+        uploaded = st.file_uploader("Documento para el cliente", key=f"buzon-archivo-{company}")
+        left, right = st.columns(2)
+        category = left.selectbox(
+            "Categoría", list(documents.CATEGORIES), format_func=documents.CATEGORIES.get, key=f"buzon-cat-{company}"
+        )
+        this_year = users.today_madrid().year
+        year = right.number_input(
+            "Año", min_value=2000, max_value=this_year + 1, value=this_year, step=1, key=f"buzon-year-{company}"
+        )
+        title = st.text_input("Título", max_chars=documents.MAX_TITLE, key=f"buzon-titulo-{company}")
+        if st.form_submit_button("Compartir con el cliente", icon=":material/upload:"):
+            if uploaded is None or not title.strip():
+                st.warning("Elija un documento y escriba su título.")
+            else:
+                try:
+                    documents.store(
+                        engine,
+                        settings,
+                        company=company,
+                        direction="firm",
+                        name=uploaded.name,
+                        content=uploaded.getvalue(),
+                        actor=actor,
+                        actor_role="staff",
+                        category=category,
+                        year=int(year),
+                        title=title,
+                    )
+                except documents.UploadRejected as exc:
+                    st.error(_ui.plain(str(exc)))
+                else:
+                    _ui.flash(f"Documento «{title.strip()}» compartido con el cliente.")
+                    st.rerun()
+    rows = documents.uploads(engine, company, "firm")
+    if not rows:
+        st.caption(
+            "No hay documentos compartidos desde el portal (los de la carpeta del despacho llegan con la carga)."
+        )
+        return
+    st.dataframe(upload_rows(rows, "Subido por"), hide_index=True)
+    row = choose(rows, "Documento compartido", f"buzon-compartido-{company}")
+    download(company, row, "firm")
+    withdraw(company, row)
+
+
+with engine.connect() as conn:
+    names = dict(conn.execute(sa.select(companies.c.code, companies.c.name).order_by(companies.c.code)).all())
+if not names:
+    st.info("Todavía no hay empresas.")
+    st.stop()
+company = st.selectbox("Empresa", list(names), format_func=lambda c: f"{c} · {names[c] or c}", key="buzon-empresa")
+with _ui.errors_shown():
+    received = len(documents.uploads(engine, company, "client"))
+    st.caption(f"Buzón: {fmt.integer(received)} {'documento recibido' if received == 1 else 'documentos recibidos'}.")
+    tab_in, tab_out = st.tabs(["Buzón del cliente", "Compartir con el cliente"])
+    with tab_in:
+        inbox(company)
+    with tab_out:
+        shared(company)

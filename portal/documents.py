@@ -1,0 +1,521 @@
+"""Documents of a company: checked uploads (content allow-list), random-name storage, list, «nuevo» marks, reads.
+
+Two sources are merged for the client: the firm's export folder (published by the ETL in the snapshot, key
+``etl:<sha256>``) and files staff upload in the portal (table ``documents``, direction 'firm', key ``portal:<id>``).
+Files a client sends to the firm go to the company's inbox (direction 'client') that only staff read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import filetype
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from auth import users
+from etl.store import Snapshot
+from portal import audit, fmt
+from portal.db import document_reads, documents
+from portal.errors import PortalError
+from portal.settings import Settings
+from reports import documents as published
+
+APP_ROOT = Path(__file__).resolve().parents[1]
+CATEGORIES = {
+    "fiscal": "Fiscal",
+    "laboral": "Laboral",
+    "contable": "Contable",
+    "societario": "Societario",
+    "otros": "Otros",
+}
+DIRECTIONS = ("firm", "client")
+# The allow-list: kind -> (media type, extensions the name may carry, download extension, label).
+KINDS = {
+    "pdf": ("application/pdf", (".pdf",), ".pdf"),
+    "jpeg": ("image/jpeg", (".jpg", ".jpeg"), ".jpg"),
+    "png": ("image/png", (".png",), ".png"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",), ".xlsx"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",), ".docx"),
+    "csv": ("text/csv", (".csv",), ".csv"),
+    "txt": ("text/plain", (".txt",), ".txt"),
+}
+KIND_OF_EXTENSION = {ext: kind for kind, (_, exts, _) in KINDS.items() for ext in exts}
+MEDIA_EXTENSION = {media: ext for media, _, ext in KINDS.values()}
+ALLOWED_TEXT = "PDF, JPEG, PNG, Excel (.xlsx), Word (.docx), CSV y texto (.txt)"
+ACCEPTED_EXTENSIONS = sorted(e.lstrip(".") for e in KIND_OF_EXTENSION)  # for st.file_uploader(type=...)
+HTML_EXTENSIONS = (".html", ".htm", ".xhtml", ".shtml", ".svg", ".xml", ".js", ".mht", ".mhtml", ".hta")
+HTML_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<?xml", b"<iframe", b"<meta")
+MAX_ZIP_MEMBERS = 1000
+MAX_ZIP_UNCOMPRESSED = 100 * 1024 * 1024  # a larger Office file is treated as a zip bomb
+MAX_NAME = 200
+MAX_TITLE = 200
+
+
+class UploadRejected(PortalError):
+    """A file that is not stored; the message says why, in Spanish, for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed every check: its clean name, kind and media type (from the content)."""
+
+    file_name: str
+    kind: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+# --- checks (pure) ------------------------------------------------------------------------------------------------
+
+
+def megabytes(size: float) -> str:
+    """12_345_678 -> '11,8 MB' (Spanish decimals)."""
+    return f"{fmt.number(size / (1024 * 1024), 1)} MB"
+
+
+def clean_name(name: str) -> str:
+    """The user's file name, or UploadRejected when it names a folder, is empty, or is an HTML/script file."""
+    if any(c in name for c in "/\\") or ".." in name or "\x00" in name:
+        raise UploadRejected(
+            "El nombre del archivo no puede contener carpetas ni rutas (/, \\ o ..). "
+            "Cámbielo y vuelva a enviarlo: no se ha guardado."
+        )
+    plain = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] != "C").strip()
+    plain = plain.strip(". ")
+    if not plain:
+        raise UploadRejected("El archivo no tiene nombre: no se ha guardado.")
+    if Path(plain).suffix.lower() in HTML_EXTENSIONS:
+        raise UploadRejected(
+            f"No se admiten páginas web ni archivos HTML, SVG o de código («{plain}»). Se admiten: {ALLOWED_TEXT}. "
+            "No se ha guardado."
+        )
+    stem, suffix = Path(plain).stem, Path(plain).suffix
+    return stem[: MAX_NAME - len(suffix)] + suffix
+
+
+def office_kind(content: bytes) -> str | None:
+    """'xlsx' or 'docx' for an Office Open XML zip (members and sizes checked before reading), else None."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_ZIP_UNCOMPRESSED:
+                return None
+            names = {m.filename for m in members}
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "word/document.xml" in names:
+        return "docx"
+    return None
+
+
+def looks_like_html(content: bytes) -> bool:
+    """True when a text file starts (after blanks and a BOM) like HTML, SVG or XML a browser would render."""
+    head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(HTML_STARTS) or b"<script" in head or b"<html" in head
+
+
+def text_kind(content: bytes) -> bool:
+    """True for plain text: no NUL bytes, decodable as UTF-8 (or Windows-1252) and not HTML."""
+    if b"\x00" in content or looks_like_html(content):
+        return False
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            content.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def content_kind(content: bytes) -> str | None:
+    """The allow-listed kind of ``content`` judged by its bytes (magic numbers), never by name; None otherwise."""
+    guessed = filetype.guess(content)
+    if guessed is not None:
+        if guessed.extension == "pdf" and content.startswith(b"%PDF-"):
+            return "pdf"
+        if guessed.extension == "jpg":
+            return "jpeg"
+        if guessed.extension == "png":
+            return "png"
+        if guessed.extension in ("zip", "xlsx", "docx"):
+            return office_kind(content)
+        return None
+    return "txt" if text_kind(content) else None
+
+
+def validate_upload(name: str, content: bytes, settings: Settings) -> CheckedFile:
+    """The checked file, or UploadRejected with a clear Spanish message (size, name, type by content)."""
+    limit = int(settings.upload_max_mb * 1024 * 1024)
+    file_name = clean_name(name)
+    if not content:
+        raise UploadRejected(f"El archivo «{file_name}» está vacío: no se ha guardado.")
+    if len(content) > limit:
+        raise UploadRejected(
+            f"El archivo «{file_name}» ocupa {megabytes(len(content))} y el máximo es "
+            f"{fmt.number(settings.upload_max_mb, 0)} MB: no se ha guardado."
+        )
+    kind = content_kind(content)
+    claimed = KIND_OF_EXTENSION.get(Path(file_name).suffix.lower())
+    if claimed is None:
+        raise UploadRejected(f"El tipo del archivo «{file_name}» no está permitido. Se admiten: {ALLOWED_TEXT}.")
+    if kind == "txt" and claimed == "csv":
+        kind = "csv"
+    if kind != claimed:
+        what = {"csv": "un CSV", "txt": "un texto"}.get(claimed, f"un {claimed.upper()}")
+        raise UploadRejected(
+            f"El contenido del archivo «{file_name}» no es {what} aunque su nombre lo diga: no se ha guardado. "
+            f"Se admiten: {ALLOWED_TEXT}."
+        )
+    return CheckedFile(file_name, kind, KINDS[kind][0], len(content), hashlib.sha256(content).hexdigest())
+
+
+def download_name(title: str, media_type: str) -> str:
+    """A fixed, safe download name: ascii slug of the title plus the extension of the checked media type."""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:80] or "documento"
+    return slug + MEDIA_EXTENSION.get(media_type, ".bin")
+
+
+# --- storage ------------------------------------------------------------------------------------------------------
+
+
+def upload_folder(settings: Settings) -> Path:
+    """The upload folder (created 0750); never the application's code folders."""
+    folder = settings.uploads.resolve()
+    if folder.is_relative_to(APP_ROOT) and not folder.is_relative_to(APP_ROOT / "data"):
+        raise PortalError(
+            "La carpeta de documentos subidos no puede estar dentro de la aplicación (PORTAL_UPLOAD_DIR)."
+        )
+    folder.mkdir(parents=True, exist_ok=True, mode=0o750)
+    return folder
+
+
+def _write(folder: Path, content: bytes) -> str:
+    """Write ``content`` under a fresh random name with permissions 0640; the name."""
+    for _ in range(5):
+        stored = secrets.token_hex(16)
+        try:
+            fd = os.open(folder / stored, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o640)
+            out.write(content)
+        return stored
+    raise PortalError("No se ha podido guardar el documento. Inténtelo de nuevo.")
+
+
+def sent_today(engine: Engine, username: str, company: str) -> int:
+    """Documents ``username`` sent to the firm today (Madrid day) for ``company``."""
+    since = users.now_utc() - timedelta(days=2)
+    with engine.connect() as conn:
+        moments = conn.execute(
+            sa.select(documents.c.uploaded_at).where(
+                documents.c.company_code == company,
+                documents.c.direction == "client",
+                documents.c.uploaded_by == username,
+                documents.c.uploaded_at >= since,
+            )
+        ).scalars()
+        today = users.today_madrid()
+        return sum(1 for m in moments if fmt.to_madrid(users.as_utc(m)).date() == today)
+
+
+def store(
+    engine: Engine,
+    settings: Settings,
+    *,
+    company: str,
+    direction: str,
+    name: str,
+    content: bytes,
+    actor: str,
+    actor_role: str,
+    category: str = "otros",
+    year: int | None = None,
+    title: str = "",
+) -> int:
+    """Check and store one upload (file 0640 under a random name, row and audit in one transaction); its id.
+
+    Clients may send at most ``settings.upload_max_files`` documents per day and company.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}")
+    if category not in CATEGORIES:
+        raise UploadRejected(f"La categoría «{category}» no existe.")
+    checked = validate_upload(name, content, settings)
+    if direction == "client" and sent_today(engine, actor, company) >= settings.upload_max_files:
+        raise UploadRejected(
+            f"Ya ha enviado hoy {settings.upload_max_files} documentos para esta empresa, el máximo diario. "
+            "Inténtelo mañana o contacte con el despacho. No se ha guardado."
+        )
+    now = users.now_utc()
+    title = (title.strip() or Path(checked.file_name).stem)[:MAX_TITLE]
+    folder = upload_folder(settings)
+    stored = _write(folder, content)
+    try:
+        with engine.begin() as conn:
+            new_id = conn.execute(
+                documents.insert().values(
+                    company_code=company,
+                    direction=direction,
+                    category=category,
+                    year=year or fmt.to_madrid(now).year,
+                    title=title,
+                    file_name=checked.file_name,
+                    stored_name=stored,
+                    media_type=checked.media_type,
+                    size=checked.size,
+                    sha256=checked.sha256,
+                    uploaded_by=actor,
+                    uploaded_at=now,
+                )
+            ).inserted_primary_key[0]
+            audit.record(
+                conn,
+                "document_upload",
+                actor=actor,
+                actor_role=actor_role,
+                company=company,
+                target=f"portal:{new_id}",
+                detail=f"{'al despacho' if direction == 'client' else 'al cliente'}; tipo={checked.kind}; "
+                f"bytes={checked.size}",
+            )
+    except Exception:
+        (folder / stored).unlink(missing_ok=True)
+        raise
+    return int(new_id)
+
+
+# --- listing, reads and «nuevo» -----------------------------------------------------------------------------------
+
+LIST_COLUMNS = ["key", "source", "title", "category", "year", "date", "file_name", "media_type", "size", "is_new"]
+
+
+def uploads(engine: Engine, company: str, direction: str) -> list[dict]:
+    """The company's live portal uploads of one direction, newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(documents)
+            .where(
+                documents.c.company_code == company,
+                documents.c.direction == direction,
+                documents.c.deleted_at.is_(None),
+            )
+            .order_by(documents.c.uploaded_at.desc(), documents.c.id.desc())
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def read_keys(engine: Engine, user_id: int, company: str) -> set[str]:
+    """The document keys ``user_id`` has opened in ``company``."""
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                sa.select(document_reads.c.document_key).where(
+                    document_reads.c.user_id == user_id, document_reads.c.company_code == company
+                )
+            ).scalars()
+        )
+
+
+def list_documents(engine: Engine, user: dict, company: str, snapshot: Snapshot | None) -> pd.DataFrame:
+    """Every document the firm shares with ``company`` (ETL index + portal uploads), newest first, «nuevo» marked."""
+    seen = read_keys(engine, int(user["id"]), company)
+    rows = []
+    index = published.documents(snapshot) if snapshot is not None and snapshot.company == company else None
+    if index is not None:
+        for r in index.itertuples(index=False):
+            rows.append(
+                {
+                    "key": f"etl:{r.sha256}",
+                    "source": "etl",
+                    "title": r.title,
+                    "category": r.category,
+                    "year": int(r.year),
+                    "date": r.doc_date,
+                    "file_name": r.file_name,
+                    "media_type": "application/pdf",
+                    "size": int(r.size),
+                }
+            )
+    for r in uploads(engine, company, "firm"):
+        rows.append(
+            {
+                "key": f"portal:{r['id']}",
+                "source": "portal",
+                "title": r["title"],
+                "category": r["category"],
+                "year": int(r["year"]),
+                "date": fmt.to_madrid(users.as_utc(r["uploaded_at"])).date(),
+                "file_name": r["file_name"],
+                "media_type": r["media_type"],
+                "size": int(r["size"]),
+            }
+        )
+    for row in rows:
+        row["is_new"] = row["key"] not in seen
+    rows.sort(key=lambda r: (r["date"], r["title"]), reverse=True)
+    return pd.DataFrame(rows, columns=LIST_COLUMNS)
+
+
+def search(
+    frame: pd.DataFrame, *, category: str | None = None, year: int | None = None, text: str = ""
+) -> pd.DataFrame:
+    """The documents of a category and year whose title or file name holds every word of ``text``."""
+    words = text.lower().split()
+    keep = [
+        (category is None or c == category)
+        and (year is None or y == year)
+        and all(w in f"{t} {f}".lower() for w in words)
+        for c, y, t, f in zip(frame["category"], frame["year"], frame["title"], frame["file_name"], strict=True)
+    ]
+    return frame[keep].reset_index(drop=True)
+
+
+def new_count(engine: Engine, settings: Settings, user: dict, company: str, snapshot: Snapshot | None) -> int:
+    """How many documents shared with ``company`` the user has not opened yet (the home dashboard's figure)."""
+    del settings  # kept in the signature: the home page passes it
+    frame = list_documents(engine, user, company, snapshot)
+    return int(frame["is_new"].sum()) if not frame.empty else 0
+
+
+def mark_read(engine: Engine, user_id: int, company: str, key: str) -> None:
+    """Remember that ``user_id`` opened document ``key`` of ``company`` (idempotent)."""
+    with engine.begin() as conn:
+        exists = conn.execute(
+            sa.select(document_reads.c.document_key).where(
+                document_reads.c.user_id == user_id,
+                document_reads.c.company_code == company,
+                document_reads.c.document_key == key,
+            )
+        ).first()
+        if exists is None:
+            conn.execute(
+                document_reads.insert().values(
+                    user_id=user_id, company_code=company, document_key=key, read_at=users.now_utc()
+                )
+            )
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """The bytes of one document with the safe name and media type to send them with."""
+
+    key: str
+    title: str
+    download_name: str
+    media_type: str
+    content: bytes
+
+
+def _portal_row(engine: Engine, company: str, key: str, direction: str) -> dict | None:
+    if not re.fullmatch(r"portal:\d{1,12}", key):
+        return None
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                sa.select(documents).where(
+                    documents.c.id == int(key.split(":")[1]),
+                    documents.c.company_code == company,
+                    documents.c.direction == direction,
+                    documents.c.deleted_at.is_(None),
+                )
+            )
+            .mappings()
+            .first()
+        )
+    return None if row is None else dict(row)
+
+
+def read_document(
+    engine: Engine,
+    settings: Settings,
+    company: str,
+    key: str,
+    snapshot: Snapshot | None = None,
+    *,
+    direction: str = "firm",
+) -> DocumentFile | None:
+    """The document ``key`` of ``company`` (None when it is not that company's, is deleted or missing)."""
+    if key.startswith("etl:"):
+        if direction != "firm" or snapshot is None or snapshot.company != company:
+            return None
+        sha = key.removeprefix("etl:")
+        index = published.documents(snapshot)
+        match = index[index["sha256"] == sha]
+        data = published.content(snapshot, sha) if re.fullmatch(r"[0-9a-f]{64}", sha) else None
+        if match.empty or data is None:
+            return None
+        title = str(match.iloc[0]["title"])
+        return DocumentFile(key, title, download_name(title, "application/pdf"), "application/pdf", data)
+    row = _portal_row(engine, company, key, direction)
+    if row is None or not re.fullmatch(r"[0-9a-f]{32}", row["stored_name"]):
+        return None
+    path = upload_folder(settings) / row["stored_name"]
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    return DocumentFile(key, row["title"], download_name(row["title"], row["media_type"]), row["media_type"], data)
+
+
+def record_download(
+    engine: Engine, user: dict, role: str, company: str, document: DocumentFile, *, mark: bool = True
+) -> None:
+    """Audit a download (document_download) and, for the user who opened it, mark it read."""
+    audit.record(
+        engine,
+        "document_download",
+        actor=str(user.get("username", "")),
+        actor_role=role,
+        company=company,
+        target=document.key,
+        detail=f"archivo={document.download_name}",
+    )
+    if mark:
+        mark_read(engine, int(user["id"]), company, document.key)
+
+
+def delete(engine: Engine, company: str, document_id: int, *, actor: str) -> bool:
+    """Withdraw (soft delete) a portal upload of ``company``; audited. False when there was nothing to withdraw."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            documents.update()
+            .where(
+                documents.c.id == document_id,
+                documents.c.company_code == company,
+                documents.c.deleted_at.is_(None),
+            )
+            .values(deleted_at=users.now_utc())
+        ).rowcount
+        if done:
+            audit.record(
+                conn,
+                "document_delete",
+                actor=actor,
+                actor_role=audit.actor_role(actor),
+                company=company,
+                target=f"portal:{document_id}",
+            )
+    return bool(done)
+
+
+def uploaded_at_text(moment: datetime) -> str:
+    """A stored upload moment as 'dd/mm/aaaa hh:mm' on the Madrid clock."""
+    return fmt.datetime_es(users.as_utc(moment))

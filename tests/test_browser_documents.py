@@ -1,0 +1,83 @@
+"""End to end in Debian's Chromium: a client sends a PDF to the firm from «Documentos» and staff download it from
+«Documentos y buzón»; the bytes are the same, the file is stored under a random name, both steps are audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from auth import access, users
+from etl import service
+from portal import audit
+from portal.db import get_engine
+from portal.settings import load_settings
+from tests.portal_browser import chromium, running_portal
+from tests.test_documents import write_documents
+from tests.test_invoices import write_company
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "una frase de acceso bastante larga"
+TIMEOUT_MS = 30_000
+SENT_PDF = b"%PDF-1.4\n% justificante enviado por el cliente\n%%EOF\n"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` over a tmp data dir with «desp», the client «fina» (documentos) and staff «ana»."""
+    data = tmp_path_factory.mktemp("browser-documents") / "data"
+    settings = load_settings({"PORTAL_DATA_DIR": str(data)})
+    write_documents(write_company(settings.sources))
+    [result] = service.load_all(settings, companies=["desp"])
+    assert result.outcome == "published", result.message
+    engine = get_engine(settings.db_url)
+    users.create_user(engine, "fina", PASSWORD, role="client", name="Fina")
+    access.grant(engine, "fina", "desp", "documentos", actor="test")
+    users.create_user(engine, "ana", PASSWORD, role="staff", name="Ana")
+    with running_portal(data) as url:
+        yield url, settings
+
+
+def sign_in(browser, url: str, path: str, username: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="es-ES", accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(url + path)
+    page.get_by_label("Usuario").fill(username)
+    page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    return context, page
+
+
+def test_a_client_sends_a_pdf_and_staff_download_it(server, tmp_path):
+    url, settings = server
+    with chromium() as browser:
+        context, page = sign_in(browser, url, "/documentos", "fina")
+        page.get_by_role("heading", name="Documentos").first.wait_for()
+        page.get_by_text("3 documentos nuevos sin abrir.").wait_for()
+        page.get_by_role("tab", name="Enviar al despacho").click()
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+            files=[{"name": "justificante.pdf", "mimeType": "application/pdf", "buffer": SENT_PDF}]
+        )
+        page.get_by_text("justificante.pdf").first.wait_for()  # the uploader lists the file
+        page.get_by_role("button", name="Enviar al despacho").click()
+        page.get_by_text("Documento «justificante.pdf» enviado al despacho.").wait_for()
+        assert page.get_by_text("Traceback").count() == 0
+        context.close()
+
+        context, page = sign_in(browser, url, "/buzon", "ana")
+        page.get_by_role("heading", name="Documentos y buzón").wait_for()
+        page.get_by_text("Buzón: 1 documento recibido.").wait_for()
+        button = page.get_by_role("button", name="Descargar")
+        button.wait_for()
+        with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is built (and audited) on click
+            button.click()
+        assert download.value.suggested_filename == "justificante.pdf"
+        assert download.value.path().read_bytes() == SENT_PDF
+        assert page.get_by_text("Traceback").count() == 0
+        context.close()
+    stored = [p for p in settings.uploads.iterdir()]
+    assert len(stored) == 1 and len(stored[0].name) == 32 and stored[0].read_bytes() == SENT_PDF
+    engine = get_engine(settings.db_url)
+    [sent] = audit.entries(engine, event="document_upload", actor="fina")
+    [fetched] = audit.entries(engine, event="document_download", actor="ana")
+    assert sent["company"] == fetched["company"] == "desp" and sent["target"] == fetched["target"]
