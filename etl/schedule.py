@@ -55,6 +55,29 @@ def add_load_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> Non
     )
 
 
+def scheduled_notify(settings: Settings) -> None:
+    """One scheduled round of the daily e-mail digest (portal.notify)."""
+    from portal import notify
+    from portal.db import get_engine
+
+    for d in notify.run(settings, get_engine(settings.db_url)):
+        log.info("scheduled notify %s: %s %s", d.username, d.status, d.error)
+
+
+def add_notify_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> None:
+    """Register the daily digest job (settings.notify_cron), next to the load job and with the same rules."""
+    scheduler.add_job(
+        scheduled_notify,
+        cron_trigger(cron),
+        args=[settings],
+        id="notify",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )
+
+
 def run_scheduler(
     settings: Settings,
     *,
@@ -71,8 +94,10 @@ def run_scheduler(
         return
     scheduler = scheduler_factory()
     add_load_job(scheduler, settings, cron)
+    add_notify_job(scheduler, settings, settings.notify_cron)
     next_run = cron_trigger(cron).get_next_fire_time(None, datetime.now(ZoneInfo(TIMEZONE)))
     out.print(f"Cargas programadas «{cron}» ({TIMEZONE}); próxima: {next_run:%d/%m/%Y %H:%M}. Ctrl+C para detener.")
+    out.print(f"Avisos por correo «{settings.notify_cron}» ({TIMEZONE}).")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -545,6 +545,10 @@ class Store:
             raise StoreError(f"El puntero {name} de la empresa {company} está dañado")
         return data
 
+    def publication(self, company: str) -> dict[str, Any] | None:
+        """The CURRENT pointer as read (snapshot_id, published_at, history), None when nothing was published."""
+        return self._read_pointer(company, CURRENT)
+
     def _pointer_id(self, company: str, name: str) -> str | None:
         data = self._read_pointer(company, name)
         return None if data is None else str(data["snapshot_id"])

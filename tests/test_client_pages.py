@@ -76,7 +76,7 @@ def test_a_client_lands_on_inicio_with_the_stamp_and_its_modules(world):
     assert [t.value for t in at.title] == ["Portal del Cliente"]
     shown = texts(at)
     assert "Datos a fecha 20/02/2025" in shown  # the last date of alfa's journal
-    assert "Impuestos · Disponible próximamente" in shown
+    assert "Impuestos · Sin datos publicados todavía" in shown
     assert [link.label for link in at.get("page_link")] == ["Contabilidad"]
     assert not at.sidebar.selectbox  # one company: no selector
     assert [b.label for b in at.sidebar.button] == ["Cerrar sesión"]
@@ -126,7 +126,7 @@ def test_pages_follow_the_grants_of_the_selected_company(world):
     client(world.engine, "mixta", {"alfa": ["impuestos"], "beta": ["contabilidad"]})
     at = signed_in("mixta")
     assert at.get("page_link") == [] or [link.label for link in at.get("page_link")] == []
-    assert "Impuestos · Disponible próximamente" in texts(at)
+    assert "Impuestos · Sin datos publicados todavía" in texts(at)
     at.sidebar.selectbox[0].select("beta").run()
     assert [link.label for link in at.get("page_link")] == ["Contabilidad"]
     assert journal_rows(open_page(at, "contabilidad")) == BETA_ROWS

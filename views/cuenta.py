@@ -8,6 +8,7 @@ import streamlit as st
 
 from auth import accounts, signin
 from auth.passwords import MAX_BYTES, MIN_CHARS
+from portal import notify
 from portal.errors import PortalError
 from views import _client, _ui
 
@@ -28,6 +29,20 @@ if company is not None:
 st.markdown(_ui.plain(f"Usuario: {user['username']}"))
 if user["email"]:
     st.markdown(_ui.plain(f"Correo electrónico: {user['email']}"))
+st.subheader("Avisos por correo")
+receiving = not notify.opted_out(engine, user["id"])
+wanted = st.checkbox(
+    "Recibir avisos por correo",
+    value=receiving,
+    key="cuenta_avisos",
+    help="Como máximo un correo al día cuando el despacho publique datos contables o le comparta documentos.",
+)
+if not user["email"]:
+    st.caption("Su usuario no tiene correo electrónico: pida al despacho que lo añada para recibir los avisos.")
+if wanted != receiving:
+    with _ui.errors_shown():
+        notify.set_opt_out(engine, user, not wanted)
+        st.success("Recibirá los avisos por correo." if wanted else "Ya no recibirá avisos por correo.")
 st.subheader("Cambiar la contraseña")
 st.caption(
     f"Al menos {MIN_CHARS} caracteres (una frase de varias palabras es lo más fácil de recordar), sin pasar de "

@@ -1,15 +1,200 @@
-"""Inicio (client): the company's «datos a fecha» stamp and the modules the firm has enabled for this user."""
+"""Inicio (client): one card per module the user holds on the company, with its key figure and a link to its page."""
 
 from __future__ import annotations
 
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import date
+
 import streamlit as st
 
-from auth import access
-from views import _client, _ui
+from auth import access, users
+from etl.store import Snapshot, Store
+from portal import fmt
+from reports import cases, invoices, statements, tax_calendar, treasury
+from views import _accounting, _client, _ui
 
-AVAILABLE = {"contabilidad": "views/contabilidad.py"}  # modules that already have their page
-SOON = "Disponible próximamente"
+log = logging.getLogger(__name__)
+
+# The page each card links to (app.py PAGES), in the order the cards are drawn.
+PAGES = {
+    "contabilidad": "views/contabilidad_pyg.py",
+    "tesoreria": "views/tesoreria.py",
+    "impuestos": "views/impuestos_calendario.py",
+    "expedientes": "views/expedientes.py",
+    "facturas": "views/facturas.py",
+    "documentos": "views/documentos.py",
+    "laboral": "views/laboral.py",
+}
+SOON = "Sin datos publicados todavía"  # granted, but nothing of the module is published for the company yet
 NO_MODULES = "Su despacho aún no ha activado módulos para su usuario."
+FAILED = "No se ha podido calcular este resumen ahora mismo."
+COLUMNS = 3
+
+
+# --- cached figures (store, company and snapshot id are hashed arguments: a new publication never hits) -----------
+
+
+def _snap(store_root: str, company: str, snapshot_id: str) -> Snapshot:
+    return _accounting._snapshot(store_root, company, snapshot_id)
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def cached_last_date(store_root: str, company: str, snapshot_id: str) -> date | None:
+    """The last date of the company's journal (None: no journal lines)."""
+    return statements.data_range(_snap(store_root, company, snapshot_id))[1]
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def cached_treasury(store_root: str, company: str, snapshot_id: str, today: date) -> treasury.TreasurySummary | None:
+    """Bank balance and overdue receivables on ``today`` (None: no treasury data)."""
+    snapshot = _snap(store_root, company, snapshot_id)
+    return treasury.home_summary(snapshot, today) if treasury.has_treasury(snapshot) else None
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def cached_deadline(store_root: str, company: str, snapshot_id: str, today: date) -> tax_calendar.Deadline | None:
+    """The next pending tax deadline from ``today`` (None: the company files nothing)."""
+    return tax_calendar.next_deadline(_snap(store_root, company, snapshot_id), today)
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def cached_cases(store_root: str, company: str, snapshot_id: str, scope: str) -> cases.CaseSummary | None:
+    """Open case files within the user's scope and the latest shared update (None: no case files)."""
+    snapshot = _snap(store_root, company, snapshot_id)
+    return cases.home_summary(snapshot, scope) if cases.has_cases(snapshot) else None
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def cached_invoices(store_root: str, company: str, snapshot_id: str, today: date) -> invoices.InvoiceSummary | None:
+    """The firm's unpaid invoices on ``today`` (None: no invoices)."""
+    snapshot = _snap(store_root, company, snapshot_id)
+    return invoices.home_summary(snapshot, today) if invoices.has_invoices(snapshot) else None
+
+
+def new_documents(settings, engine, user: dict, company: str, snapshot: Snapshot) -> int | None:
+    """Documents the user has not opened yet, from portal.documents when it exists (None otherwise)."""
+    try:
+        module = importlib.import_module("portal.documents")
+    except ImportError:
+        return None
+    count = getattr(module, "new_count", None)
+    return None if count is None else int(count(engine, settings, user, company, snapshot))
+
+
+# --- the cards ------------------------------------------------------------------------------------------------------
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """'1 factura', '3 facturas'."""
+    return f"{fmt.integer(n)} {one if n == 1 else many}"
+
+
+def accounting_card(books: _accounting.Books, today: date) -> bool:
+    """Result of the fiscal year so far against the same stretch of the previous year."""
+    last = cached_last_date(*books.key)
+    if last is None:
+        return False
+    statement = _accounting.pnl(*books.key, ("ytd", last))
+    result, prior = statement.amount(statements.PNL_RESULT), statement.prior(statements.PNL_RESULT)
+    st.metric(
+        "Resultado del ejercicio",
+        fmt.money(result),
+        delta=None if prior is None else fmt.money(result - prior),
+        help=None if prior is None else f"{statement.prior_label}: {fmt.money(prior)}",
+    )
+    compared = "" if prior is None else f" · {statement.prior_label}: {fmt.money(prior)}"
+    st.caption(_ui.plain(f"{statement.label}{compared}"))
+    return True
+
+
+def treasury_card(books: _accounting.Books, today: date) -> bool:
+    summary = cached_treasury(*books.key, today)
+    if summary is None:
+        return False
+    left, right = st.columns(2)
+    left.metric("Saldo en bancos", fmt.money(summary.bank_balance))
+    right.metric("Cobros vencidos", fmt.money(summary.overdue_receivables))
+    st.caption(f"{counted(summary.overdue_count, 'cobro vencido', 'cobros vencidos')} a {fmt.date_es(today)}")
+    return True
+
+
+def taxes_card(books: _accounting.Books, today: date) -> bool:
+    deadline = cached_deadline(*books.key, today)
+    if deadline is None:
+        return False
+    st.metric("Próximo vencimiento", fmt.date_es(deadline.date))
+    st.caption(_ui.plain(deadline.label))
+    return True
+
+
+def cases_card(books: _accounting.Books, today: date) -> bool:
+    scope = (books.grant.options if books.grant else {}).get("cases", "both")
+    summary = cached_cases(*books.key, scope)
+    if summary is None:
+        return False
+    st.metric("Expedientes abiertos", fmt.integer(summary.open_count))
+    if summary.last_update is not None:
+        st.caption(f"Última novedad: {fmt.date_es(summary.last_update)}")
+    return True
+
+
+def invoices_card(books: _accounting.Books, today: date) -> bool:
+    summary = cached_invoices(*books.key, today)
+    if summary is None:
+        return False
+    left, right = st.columns(2)
+    left.metric("Facturas pendientes", fmt.integer(summary.pending_count))
+    right.metric("Importe pendiente", fmt.money(summary.pending_amount))
+    st.caption(f"{counted(summary.overdue_count, 'vencida', 'vencidas')} a {fmt.date_es(today)}")
+    return True
+
+
+def documents_card(books: _accounting.Books, today: date) -> bool:
+    count = new_documents(books.settings, books.engine, books.user, books.company, books.snapshot)
+    if count is None:
+        return True  # the page exists: the link alone
+    st.metric("Documentos nuevos", fmt.integer(count))
+    return True
+
+
+def link_only(books: _accounting.Books, today: date) -> bool:
+    return True
+
+
+CARDS: dict[str, Callable[[_accounting.Books, date], bool]] = {
+    "contabilidad": accounting_card,
+    "tesoreria": treasury_card,
+    "impuestos": taxes_card,
+    "expedientes": cases_card,
+    "facturas": invoices_card,
+    "documentos": documents_card,
+    "laboral": link_only,
+}
+
+
+def card(module: str, books: _accounting.Books | None, today: date) -> None:
+    """One module's card: its link and figures, «Sin datos publicados todavía» with no data; never breaks the page."""
+    label = access.MODULE_LABELS[module]
+    with st.container(border=True):
+        if books is None:
+            st.markdown(_ui.plain(f"{label} · {SOON}"))
+            return
+        holder = st.empty()
+        try:
+            with st.container():
+                shown = CARDS[module](books, today)
+        except Exception:
+            log.exception("home card %s of %s failed", module, books.company)
+            shown = None
+        if shown is False:
+            st.markdown(_ui.plain(f"{label} · {SOON}"))
+            return
+        holder.page_link(PAGES[module], label=label, icon=":material/arrow_forward:")
+        if shown is None:
+            st.caption(FAILED)
+
 
 user = _client.require_client()
 settings = _ui.settings()
@@ -18,14 +203,21 @@ st.title("Portal del Cliente")
 st.markdown(_ui.plain(f"Hola, {user['name'] or user['username']}."))
 with _ui.errors_shown():
     company = _client.current_company(engine, user)
-    if company is None:
+    modules = access.modules_of(engine, user, company) if company is not None else {}
+    if company is None or not modules:
         st.info(NO_MODULES)
         st.stop()
-    _client.show_stamp(settings, engine, company)
-    st.subheader("Sus módulos")
-    for module in access.modules_of(engine, user, company):
-        label = access.MODULE_LABELS[module]
-        if module in AVAILABLE:
-            st.page_link(AVAILABLE[module], label=label, icon=":material/arrow_forward:")
-        else:
-            st.markdown(_ui.plain(f"{label} · {SOON}"))
+    snapshot = Store(settings.stores).current(company)  # what clients see: the published snapshot only
+    _client.show_stamp(settings, engine, company, snapshot)
+    name = _client.company_names(engine, [company])[company]
+    today = users.today_madrid()
+    shown = [m for m in PAGES if m in modules]
+    for index, module in enumerate(shown):
+        if index % COLUMNS == 0:  # a new row of cards: reading order is row by row
+            columns = st.columns(COLUMNS)
+        books = None
+        if snapshot is not None:
+            grant = access.Grant(company, module, modules[module])
+            books = _accounting.Books(settings, engine, user, company, name, snapshot, grant)
+        with columns[index % COLUMNS]:
+            card(module, books, today)

@@ -1,0 +1,65 @@
+"""Command line of the portal's own jobs: ``python -m portal notify [--dry-run]`` (the daily e-mail digest)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from portal import notify
+from portal.db import get_engine
+from portal.errors import PortalError
+from portal.settings import load_settings
+
+STATUS_ES = {
+    "sent": "enviado",
+    "failed": "FALLIDO",
+    "already_sent": "ya enviado hoy",
+    "nothing_new": "sin novedades",
+    "dry_run": "se enviaría (prueba, no se envía)",
+}
+
+
+class SpanishParser(argparse.ArgumentParser):
+    """argparse with a Spanish lead-in for its (English) error messages."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Error en los argumentos: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = SpanishParser(prog="python -m portal", description="Tareas del Portal del Cliente")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("notify", help="envía el aviso diario por correo de las novedades a cada usuario cliente")
+    p.add_argument("--dry-run", action="store_true", help="muestra a quién se avisaría, sin enviar ni registrar nada")
+    return parser
+
+
+def cmd_notify(dry_run: bool) -> int:
+    """One digest round; prints one line per user and returns 1 when any e-mail failed."""
+    settings = load_settings()
+    digests = notify.run(settings, get_engine(settings.db_url), dry_run=dry_run)
+    for digest in digests:
+        companies = ", ".join(n.company for n in digest.news)
+        line = f"{digest.username}: {STATUS_ES.get(digest.status, digest.status)}"
+        print(line + (f" ({companies})" if companies else "") + (f" · {digest.error}" if digest.error else ""))
+    sent = sum(d.status == "sent" for d in digests)
+    failed = sum(d.status == "failed" for d in digests)
+    print(f"Avisos enviados: {sent}; fallidos: {failed}; usuarios revisados: {len(digests)}.")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "notify":
+            return cmd_notify(args.dry_run)
+    except PortalError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,362 @@
+"""The daily e-mail digest: new accounting data and new shared documents of each client user's companies.
+
+For every active client user with an e-mail who has not opted out (table ``notification_settings``), the digest
+lists what is new since the user's last digest sent (table ``notifications_sent``; none yet: since the user was
+created, at most the last 24 hours), per company and only for the modules the user holds there:
+
+- ``contabilidad``: the company's published snapshot (the store's ``CURRENT`` pointer, the same one the pages read)
+  was published after that moment;
+- ``documentos``: documents of the published snapshot that the previously published one did not carry, and files
+  staff shared in the portal (table ``documents``, direction 'firm', not withdrawn) after that moment.
+
+At most one digest is sent per user and Madrid day; every attempt is recorded in ``notifications_sent`` (status
+'sent' or 'failed', detail JSON) and in the audit log (``notification_sent``). The body names companies only: no
+amounts, no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from auth import access, users
+from etl.store import Snapshot, Store, StoreError
+from portal import audit, fmt, mail
+from portal.db import companies, documents, notification_settings, notifications_sent
+from portal.db import users as users_table
+from portal.settings import Settings
+
+KIND = "digest"
+ACTOR = "sistema:avisos"
+FIRST_WINDOW = timedelta(hours=24)  # a user never notified hears about the last day at most
+SUBJECT = "Novedades en su Portal del Cliente"
+
+
+@dataclass(frozen=True)
+class CompanyNews:
+    """What is new for one user in one company."""
+
+    company: str
+    name: str
+    accounting: str | None = None  # the snapshot id newly published (granted 'contabilidad' only)
+    data_until: str | None = None  # the «datos a fecha» of that snapshot (ISO date), when known
+    documents: int = 0  # new shared documents (granted 'documentos' only)
+
+    def line(self) -> str:
+        """The company's line of the e-mail body (no amounts, no personal data)."""
+        parts = []
+        if self.accounting:
+            until = f" (datos a fecha {fmt.date_es(self.data_until)})" if self.data_until else ""
+            parts.append(f"nuevos datos contables publicados{until}")
+        if self.documents:
+            many = "s" if self.documents != 1 else ""
+            parts.append(f"{self.documents} documento{many} nuevo{many}")
+        return f"- {self.name}: {'; '.join(parts)}."
+
+
+@dataclass
+class Digest:
+    """One user's digest: to whom, since when, and the news per company (empty: nothing to send)."""
+
+    user_id: int
+    username: str
+    email: str
+    since: datetime
+    news: list[CompanyNews] = field(default_factory=list)
+    status: str = "pending"  # 'sent', 'failed', 'already_sent', 'nothing_new', 'dry_run'
+    error: str = ""
+
+    def detail(self) -> str:
+        """The JSON kept in notifications_sent: the window and what was announced (codes and counts only)."""
+        return json.dumps(
+            {
+                "since": self.since.isoformat(),
+                "companies": [
+                    {"company": n.company, "accounting": n.accounting, "documents": n.documents} for n in self.news
+                ],
+            },
+            ensure_ascii=False,
+        )
+
+
+def body(settings: Settings, news: list[CompanyNews]) -> str:
+    """The Spanish plain-text body: company names and what kind of news, the portal link, how to opt out."""
+    lines = [
+        "Hola:",
+        "",
+        f"{settings.firm_name} ha publicado novedades en su Portal del Cliente:",
+        "",
+        *[n.line() for n in news],
+        "",
+        f"Puede consultarlas en {settings.base_url}",
+        "",
+        "Recibirá como máximo un aviso al día. Si no desea recibir estos avisos, desmarque «Recibir avisos por "
+        "correo» en «Mi cuenta» del portal.",
+        "",
+        "Este mensaje se ha enviado automáticamente; no lo responda.",
+    ]
+    return "\n".join(lines)
+
+
+# --- who, since when ------------------------------------------------------------------------------------------------
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return users.as_utc(moment)
+
+
+def madrid_midnight(now: datetime) -> datetime:
+    """The start (UTC) of the Madrid day of ``now``."""
+    day = fmt.to_madrid(now).date()
+    return datetime.combine(day, time(0), fmt.MADRID).astimezone(UTC)
+
+
+def recipients(engine: Engine, now: datetime) -> list[dict]:
+    """Client users who may receive the digest: usable account (not inactive, locked, expired or never activated),
+    an e-mail address, and no opt-out row."""
+    opted_out = sa.select(notification_settings.c.user_id).where(notification_settings.c.opt_out.is_(True))
+    with engine.connect() as conn:
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(users_table)
+                .where(users_table.c.role == "client", users_table.c.email != "", users_table.c.id.not_in(opted_out))
+                .order_by(users_table.c.username)
+            )
+        ]
+    today = fmt.to_madrid(now).date()
+    return [u for u in rows if u["email"].strip() and users.access_problem(u, today=today) is None]
+
+
+def last_sent(engine: Engine, user_id: int) -> datetime | None:
+    """When the user's last digest was sent (failed attempts do not count)."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(sa.func.max(notifications_sent.c.sent_at)).where(
+                notifications_sent.c.user_id == user_id,
+                notifications_sent.c.kind == KIND,
+                notifications_sent.c.status == "sent",
+            )
+        ).scalar()
+    return _utc(found)
+
+
+def window_start(engine: Engine, user: dict, now: datetime) -> datetime:
+    """Since when news count for the user: the last digest sent, else the user's creation within the last 24 h."""
+    last = last_sent(engine, user["id"])
+    if last is not None:
+        return last
+    created = _utc(user["created_at"]) or now - FIRST_WINDOW
+    return max(created, now - FIRST_WINDOW)
+
+
+def opted_out(engine: Engine, user_id: int) -> bool:
+    """True when the user asked not to receive the e-mail digest."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.select(notification_settings.c.opt_out).where(notification_settings.c.user_id == user_id)
+        ).scalar()
+    return bool(value)
+
+
+def set_opt_out(engine: Engine, user: dict, opt_out: bool, *, now: datetime | None = None) -> None:
+    """Save the user's choice (audited as notification_settings)."""
+    moment = now or users.now_utc()
+    with engine.begin() as conn:
+        updated = conn.execute(
+            sa.update(notification_settings)
+            .where(notification_settings.c.user_id == user["id"])
+            .values(opt_out=opt_out, updated_at=moment)
+        ).rowcount
+        if not updated:
+            conn.execute(
+                sa.insert(notification_settings).values(user_id=user["id"], opt_out=opt_out, updated_at=moment)
+            )
+        audit.record(
+            conn,
+            "notification_settings",
+            actor=str(user["username"]),
+            actor_role="client",
+            target=str(user["username"]),
+            detail="avisos por correo: " + ("no" if opt_out else "sí"),
+        )
+
+
+# --- what is new ---------------------------------------------------------------------------------------------------
+
+
+def published(store: Store, company: str) -> tuple[Snapshot, datetime, list[str]] | None:
+    """The published snapshot of a company, when it was published and the publish history (None: nothing)."""
+    pointer = store.publication(company)  # the CURRENT pointer carries published_at
+    if pointer is None:
+        return None
+    snapshot = store.snapshot(company, str(pointer["snapshot_id"]))
+    moment = datetime.fromisoformat(str(pointer.get("published_at") or snapshot.created_at))
+    return snapshot, _utc(moment), store.history(company)
+
+
+def etl_document_keys(snapshot: Snapshot | None) -> set[str]:
+    """The sha256 of every document the snapshot shares (empty when the documents module is absent)."""
+    try:
+        from reports import documents as shared
+    except ImportError:
+        return set()
+    return set(shared.documents(snapshot)["sha256"].astype(str)) if snapshot is not None else set()
+
+
+def new_etl_documents(store: Store, company: str, snapshot: Snapshot, history: list[str]) -> int:
+    """Documents of the published snapshot that the previously published one (still on disk) did not carry."""
+    current = etl_document_keys(snapshot)
+    if not current:
+        return 0
+    previous: set[str] = set()
+    for snapshot_id in history[1:]:
+        try:
+            previous = etl_document_keys(store.snapshot(company, snapshot_id))
+        except StoreError:
+            continue
+        break
+    return len(current - previous)
+
+
+def new_uploads(engine: Engine, company: str, since: datetime) -> int:
+    """Files staff shared with the company in the portal after ``since`` (withdrawn ones left out)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(
+                    documents.c.company_code == company,
+                    documents.c.direction == "firm",
+                    documents.c.deleted_at.is_(None),
+                    documents.c.uploaded_at > since,
+                )
+            ).scalar()
+            or 0
+        )
+
+
+def announced(engine: Engine, user_id: int, company: str) -> str | None:
+    """The newest accounting snapshot of the company already announced to the user (None: none yet)."""
+    with engine.connect() as conn:
+        details = conn.execute(
+            sa.select(notifications_sent.c.detail).where(
+                notifications_sent.c.user_id == user_id,
+                notifications_sent.c.kind == KIND,
+                notifications_sent.c.status == "sent",
+            )
+        ).scalars()
+        ids = [
+            str(item["accounting"])
+            for detail in details
+            for item in json.loads(detail or "{}").get("companies", [])
+            if item.get("company") == company and item.get("accounting")
+        ]
+    return max(ids, default=None)
+
+
+def news_for(settings: Settings, engine: Engine, user: dict, since: datetime) -> list[CompanyNews]:
+    """What is new since ``since`` in each company of the user, for the modules the user holds there."""
+    store = Store(settings.stores)
+    found = []
+    for company in access.companies_of(engine, user):
+        modules = access.modules_of(engine, user, company)
+        if "contabilidad" not in modules and "documentos" not in modules:
+            continue
+        current = published(store, company)
+        accounting, data_until, count = None, None, 0
+        if current is not None:
+            snapshot, published_at, history = current
+            if published_at > since:
+                newest = announced(engine, user["id"], company)  # a rollback brings back data already announced
+                if "contabilidad" in modules and (newest is None or snapshot.snapshot_id > newest):  # ids sort by time
+                    accounting = snapshot.snapshot_id
+                    data_until = snapshot.manifest.get("last_date") or None
+                if "documentos" in modules:
+                    count += new_etl_documents(store, company, snapshot, history)
+        if "documentos" in modules:
+            count += new_uploads(engine, company, since)
+        if accounting or count:
+            found.append(CompanyNews(company, company_name(engine, company), accounting, data_until, count))
+    return found
+
+
+def company_name(engine: Engine, company: str) -> str:
+    with engine.connect() as conn:
+        name = conn.execute(sa.select(companies.c.name).where(companies.c.code == company)).scalar()
+    return name or company
+
+
+# --- sending -------------------------------------------------------------------------------------------------------
+
+
+def sent_today(engine: Engine, user_id: int, now: datetime) -> bool:
+    """True when a digest already went to the user on this Madrid day."""
+    last = last_sent(engine, user_id)
+    return last is not None and last >= madrid_midnight(now)
+
+
+def record(engine: Engine, digest: Digest, subject: str, now: datetime) -> None:
+    """Write the attempt to notifications_sent and the audit log, in one transaction."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(notifications_sent).values(
+                user_id=digest.user_id,
+                email=digest.email,
+                sent_at=now,
+                kind=KIND,
+                subject=subject,
+                detail=digest.detail(),
+                status=digest.status,
+                error=digest.error[:2000],
+            )
+        )
+        audit.record(
+            conn,
+            "notification_sent",
+            actor=ACTOR,
+            actor_role="system",
+            target=digest.username,
+            detail=f"estado={digest.status}; empresas={','.join(n.company for n in digest.news)}"
+            + (f"; error={digest.error}" if digest.error else ""),
+            at=now,
+        )
+
+
+def run(settings: Settings, engine: Engine, *, now: datetime | None = None, dry_run: bool = False) -> list[Digest]:
+    """One digest round over every recipient; returns each user's outcome (nothing sent or recorded on a dry run)."""
+    moment = now or users.now_utc()
+    digests = []
+    for user in recipients(engine, moment):
+        digest = Digest(user["id"], user["username"], user["email"].strip(), window_start(engine, user, moment))
+        digests.append(digest)
+        if sent_today(engine, user["id"], moment):
+            digest.status = "already_sent"
+            continue
+        digest.news = news_for(settings, engine, user, digest.since)
+        if not digest.news:
+            digest.status = "nothing_new"
+            continue
+        if dry_run:
+            digest.status = "dry_run"
+            continue
+        try:
+            mail.send(settings, digest.email, SUBJECT, body(settings, digest.news))
+        except mail.MailError as exc:
+            digest.status, digest.error = "failed", str(exc)
+        else:
+            digest.status = "sent"
+        record(engine, digest, SUBJECT, moment)
+    return digests
+
+
+def history(engine: Engine, user_id: int | None = None, limit: int = 200) -> list[dict]:
+    """The notifications attempted, newest first (optionally of one user)."""
+    query = sa.select(notifications_sent).order_by(notifications_sent.c.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(notifications_sent.c.user_id == user_id)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
