@@ -17,7 +17,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from etl.store import Snapshot
@@ -27,9 +29,6 @@ from reports.statements import (
     account_totals,
     calendar_of,
     connection,
-    month_end,
-    month_index,
-    monthly_balances,
 )
 
 ROW_COLUMNS = ["date", "fiscal_year", "entry", "description", "debit", "credit", "balance", "entry_type"]
@@ -78,6 +77,58 @@ def find_accounts(snapshot: Snapshot, text: str, *, limit: int = 50) -> pd.DataF
     return pd.DataFrame(sorted(found)[:limit], columns=["account", "name"])
 
 
+@dataclass(frozen=True)
+class DayIndex:
+    """One account's lines per day over a date range, as exact integer cents.
+
+    ``day`` is days since 1970-01-01, ascending; ``lines``, ``debit`` and ``credit`` are per day. The journal is
+    sorted by account then date, so building it reads only the account's row groups of the range; snapshots never
+    change, so it never goes stale. Paging through a busy account then only ever reads the few days of a page.
+    """
+
+    day: np.ndarray
+    lines: np.ndarray
+    debit: np.ndarray
+    credit: np.ndarray
+
+    def moved(self, low: int, high: int) -> tuple[Decimal, Decimal]:
+        """Σdebit and Σcredit of the days at positions [low, high)."""
+        return _cents(self.debit[low:high].sum()), _cents(self.credit[low:high].sum())
+
+
+EPOCH = date(1970, 1, 1)
+
+
+def _cents(value) -> Decimal:
+    return Decimal(int(value)).scaleb(-2)
+
+
+@lru_cache(maxsize=512)
+def _day_index_cached(path: str, snapshot_id: str, account: str, start: date, end: date) -> DayIndex:
+    found = (
+        connection()
+        .execute(
+            "SELECT date_diff('day', DATE '1970-01-01', date) AS day, count(*) AS lines,"
+            " (sum(debit) * 100)::BIGINT AS debit, (sum(credit) * 100)::BIGINT AS credit"
+            " FROM read_parquet($journal) WHERE account = $account AND date BETWEEN $start AND $end"
+            " GROUP BY date ORDER BY date",
+            {"journal": path, "account": account, "start": start, "end": end},
+        )
+        .fetchnumpy()
+    )
+    return DayIndex(
+        day=np.asarray(found["day"], dtype=np.int64),
+        lines=np.asarray(found["lines"], dtype=np.int64),
+        debit=np.asarray(found["debit"], dtype=np.int64),
+        credit=np.asarray(found["credit"], dtype=np.int64),
+    )
+
+
+def day_index(snapshot: Snapshot, account: str, start: date, end: date) -> DayIndex:
+    """The account's lines per day from ``start`` to ``end`` (read once per snapshot, account and range)."""
+    return _day_index_cached(str(snapshot.file("journal.parquet")), snapshot.snapshot_id, account, start, end)
+
+
 def opening_balance(snapshot: Snapshot, account: str, start: date) -> Decimal:
     """Balance (debit − credit) of an account carried to the morning of ``start`` (see the module docstring)."""
     calendar = calendar_of(snapshot)
@@ -95,47 +146,56 @@ def ledger(snapshot: Snapshot, account: str, start: date, end: date, *, page: in
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"Página no válida (página ≥ 1, tamaño entre 1 y {MAX_PAGE_SIZE})")
     names = account_names(snapshot, [account])
-    opening = opening_balance(snapshot, account, start)
-    con = connection()
-    params = {"journal": str(snapshot.file("journal.parquet")), "account": account, "start": start, "end": end}
-    # Lines per stretch first — whole months from the in-memory monthly balances, the loose days at either end
-    # from the journal — to find where the page starts and the balance before it; then only the stretches the
-    # page spans are read and sorted (never the whole range of a busy account).
-    per_day = _stretches(snapshot, account, start, end)
-    count = sum(n for _, _, n, _, _ in per_day)
-    debit = sum((d for _, _, _, d, _ in per_day), ZERO)
-    credit = sum((c for _, _, _, _, c in per_day), ZERO)
+    # Lines per day from the account's day index (from the first of the start's month, in memory once read) give
+    # the opening's loose days, the totals, where the page starts and the balance before it; then only the days
+    # the page spans are read and sorted (never the whole range). Whole months before come from the monthly
+    # balances, so the opening balance never reads the journal.
+    month_start = start.replace(day=1)
+    index = day_index(snapshot, account, month_start, end)
+    low, high = int(np.searchsorted(index.day, (start - EPOCH).days)), len(index.day)
+    calendar = calendar_of(snapshot)
+    fiscal_start = calendar.start(calendar.year_of(start))
+    carry_from = fiscal_start if account[:1] in ("6", "7", "8", "9") else None  # as in ``opening_balance``
+    carried_debit, carried_credit = account_totals(
+        snapshot, carry_from, month_start - timedelta(days=1), account=account
+    ).get(account, (ZERO, ZERO))
+    opening = carried_debit - carried_credit
+    from_day = 0
+    if carry_from is not None and carry_from > month_start:  # a fiscal year starting after the 1st of the month
+        from_day = int(np.searchsorted(index.day, (carry_from - EPOCH).days))
+    loose_debit, loose_credit = index.moved(from_day, low)
+    opening += loose_debit - loose_credit
+    debit, credit = index.moved(low, high)
+    count = int(index.lines[low:high].sum())
     offset = (page - 1) * page_size
-    balance, seen, first_day, last_day, skip = opening, 0, None, None, 0
-    for low, high, lines, day_debit, day_credit in per_day:
-        if first_day is None and seen + lines <= offset:
-            balance += day_debit - day_credit
-            seen += lines
-            continue
-        if first_day is None:
-            first_day, skip = low, offset - seen
-        last_day = high
-        seen += lines
-        if seen >= offset + page_size:
-            break
     rows: list[list] = []
-    if first_day is not None:
-        fetched = con.execute(
-            """
-            SELECT date, fiscal_year, entry, description, debit, credit, entry_type,
-                   sum(debit - credit) OVER (ORDER BY date, entry, source_file, source_line ROWS UNBOUNDED PRECEDING)
-            FROM read_parquet($journal) WHERE account = $account AND date BETWEEN $first AND $last
-            ORDER BY date, entry, source_file, source_line LIMIT $limit OFFSET $skip
-            """,
-            {
-                "journal": params["journal"],
-                "account": account,
-                "first": first_day,
-                "last": last_day,
-                "limit": page_size,
-                "skip": skip,
-            },
-        ).fetchall()
+    if offset < count:
+        seen = np.cumsum(index.lines[low:high])  # lines up to and including each day
+        first = int(np.searchsorted(seen, offset, side="right"))  # the day holding line number ``offset``
+        last = int(np.searchsorted(seen, min(offset + page_size, count), side="left"))
+        before = int(seen[first - 1]) if first else 0
+        balance = opening + _cents(index.debit[low : low + first].sum() - index.credit[low : low + first].sum())
+        fetched = (
+            connection()
+            .execute(
+                """
+                SELECT date, fiscal_year, entry, description, debit, credit, entry_type,
+                       sum(debit - credit) OVER (ORDER BY date, entry, source_file, source_line
+                                                 ROWS UNBOUNDED PRECEDING)
+                FROM read_parquet($journal) WHERE account = $account AND date BETWEEN $first AND $last
+                ORDER BY date, entry, source_file, source_line LIMIT $limit OFFSET $skip
+                """,
+                {
+                    "journal": str(snapshot.file("journal.parquet")),
+                    "account": account,
+                    "first": EPOCH + timedelta(days=int(index.day[low + first])),
+                    "last": EPOCH + timedelta(days=int(index.day[low + last])),
+                    "limit": page_size,
+                    "skip": offset - before,
+                },
+            )
+            .fetchall()
+        )
         rows = [
             [day, year, number, text, d, c, balance + moved, kind]
             for day, year, number, text, d, c, kind, moved in fetched
@@ -151,56 +211,57 @@ def ledger(snapshot: Snapshot, account: str, start: date, end: date, *, page: in
         total_debit=debit,
         total_credit=credit,
         closing=opening + debit - credit,
-        line_count=int(count),
+        line_count=count,
         page=page,
         page_size=page_size,
         rows=table,
     )
 
 
-def _stretches(snapshot: Snapshot, account: str, start: date, end: date) -> list[tuple]:
-    """(first day, last day, lines, Σdebit, Σcredit) of consecutive stretches covering ``start``–``end``, in order.
+def line_count(snapshot: Snapshot, account: str, start: date, end: date) -> int:
+    """Number of lines of an account from ``start`` to ``end`` (from its day index)."""
+    index = day_index(snapshot, account, start.replace(day=1), end)  # the ledger card's index: read once
+    return int(index.lines[int(np.searchsorted(index.day, (start - EPOCH).days)) :].sum())
 
-    Whole calendar months come from the monthly balances in memory; a partial month at either end is one stretch
-    summed from the journal (one query for both ends).
-    """
-    first_full = month_index(start) + (0 if start.day == 1 else 1)
-    last_full = month_index(end) - (0 if end == month_end(end) else 1)
-    edges: list[tuple[date, date]] = []
-    if first_full > last_full:
-        edges.append((start, end))
-    else:
-        if start.day != 1:
-            edges.append((start, month_end(start)))
-        if end != month_end(end):
-            edges.append((end.replace(day=1), end))
-    found: list[tuple] = []
-    if edges:
-        params: dict = {"journal": str(snapshot.file("journal.parquet")), "account": account}
-        cases, ranges = [], []
-        for index, (low, high) in enumerate(edges):
-            params[f"low{index}"], params[f"high{index}"] = low, high
-            ranges.append(f"date BETWEEN $low{index} AND $high{index}")
-            cases.append(f"WHEN date BETWEEN $low{index} AND $high{index} THEN {index}")
-        rows = (
-            connection()
-            .execute(
-                f"SELECT CASE {' '.join(cases)} END AS stretch, count(*), sum(debit)::DECIMAL(38,2),"
-                " sum(credit)::DECIMAL(38,2) FROM read_parquet($journal)"
-                f" WHERE account = $account AND ({' OR '.join(ranges)}) GROUP BY stretch",
-                params,
-            )
-            .fetchall()
+
+def whole_ledger(snapshot: Snapshot, account: str, start: date, end: date) -> Ledger:
+    """Every line of the ledger card of ``account`` from ``start`` to ``end`` as one page (for the exports)."""
+    if end < start:
+        raise ValueError("La fecha final es anterior a la inicial")
+    opening = opening_balance(snapshot, account, start)
+    fetched = (
+        connection()
+        .execute(
+            """
+            SELECT date, fiscal_year, entry, description, debit, credit, entry_type,
+                   sum(debit - credit) OVER (ORDER BY date, entry, source_file, source_line ROWS UNBOUNDED PRECEDING)
+            FROM read_parquet($journal) WHERE account = $account AND date BETWEEN $start AND $end
+            ORDER BY date, entry, source_file, source_line
+            """,
+            {"journal": str(snapshot.file("journal.parquet")), "account": account, "start": start, "end": end},
         )
-        for stretch, lines, debit, credit in rows:
-            low, high = edges[stretch]
-            found.append((low, high, int(lines), debit, credit))
-    if first_full <= last_full:
-        for month, (lines, debit, credit) in monthly_balances(snapshot).account_months(account).items():
-            if first_full <= month <= last_full and lines:
-                low = date(month // 12, month % 12 + 1, 1)
-                found.append((low, month_end(low), lines, debit, credit))
-    return sorted(found, key=lambda item: item[0])
+        .fetchall()
+    )
+    rows = [
+        [day, year, number, text, d, c, opening + moved, kind] for day, year, number, text, d, c, kind, moved in fetched
+    ]
+    debit = sum((row[4] for row in rows), ZERO)
+    credit = sum((row[5] for row in rows), ZERO)
+    return Ledger(
+        snapshot_id=snapshot.snapshot_id,
+        account=account,
+        name=account_names(snapshot, [account]).get(account, ""),
+        start=start,
+        end=end,
+        opening=opening,
+        total_debit=debit,
+        total_credit=credit,
+        closing=opening + debit - credit,
+        line_count=len(rows),
+        page=1,
+        page_size=max(1, len(rows)),
+        rows=pd.DataFrame(rows, columns=ROW_COLUMNS),
+    )
 
 
 def entry_lines(snapshot: Snapshot, fiscal_year: int, entry: int) -> pd.DataFrame:

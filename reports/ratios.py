@@ -7,7 +7,8 @@ missing figure, makes the ratio undefined: ``None``, never 0 or infinity.
 
 ``ratios()`` columns: ``code``, ``name``, ``unit`` ('ratio', 'eur', 'days'), ``value`` (Decimal or None),
 ``formula``, ``explanation``, ``range_text``, ``status`` ('bueno', 'aviso', 'riesgo', 'sin_referencia',
-'indefinido'). ``ratio_trend()`` columns: ``period_end``, ``label``, ``code``, ``value``.
+'indefinido'). ``ratio_trend()`` and ``ratio_trend_by_year()`` columns: ``period_end``, ``label``, ``code``,
+``value`` (None when undefined).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from functools import cache
 import pandas as pd
 
 from etl.store import Snapshot
-from portal.fmt import number
+from portal.fmt import date_es, number
 from reports import periods
 from reports.layouts import HERE
-from reports.statements import Statement, balance_sheet, calendar_of, profit_and_loss
+from reports.statements import Statement, balance_sheet, calendar_of, data_range, profit_and_loss
 
 PLACES = {"ratio": Decimal("0.0001"), "eur": Decimal("0.01"), "days": Decimal("0.1")}
 COLUMNS = ["code", "name", "unit", "value", "formula", "explanation", "range_text", "status"]
@@ -200,4 +201,30 @@ def ratio_trend(snapshot: Snapshot, fiscal_year: int, *, until: date | None = No
         for item in ratios(snapshot, period).itertuples():
             rows.append([end, periods.month_label(end.year, end.month), item.code, item.value])
         step += 1
+    return pd.DataFrame(rows, columns=["period_end", "label", "code", "value"])
+
+
+def ratio_trend_by_year(snapshot: Snapshot, *, until: date | None = None) -> pd.DataFrame:
+    """Each ratio at every fiscal year-end with data (balance at the year-end, the year's flows), for trend charts.
+
+    The last year, when still open at ``until`` (default: the snapshot's last date), is taken up to that day with
+    its flows annualised, as on the page. Years before the first date with data are left out; an undefined ratio
+    stays None.
+    """
+    calendar = calendar_of(snapshot)
+    first, last = data_range(snapshot)
+    if first is None or last is None:
+        return pd.DataFrame([], columns=["period_end", "label", "code", "value"])
+    last = last if until is None else until
+    rows = []
+    for fiscal_year in range(calendar.year_of(first), calendar.year_of(last) + 1):
+        end = calendar.end(fiscal_year)
+        if last < end:
+            period = periods.year_to_date(calendar, last)
+            label = f"{calendar.year_label(fiscal_year)} (hasta el {date_es(last)})"
+        else:
+            period = periods.fiscal_year(calendar, fiscal_year)
+            label = calendar.year_label(fiscal_year)
+        for item in ratios(snapshot, period).itertuples():
+            rows.append([period.end, label, item.code, item.value])
     return pd.DataFrame(rows, columns=["period_end", "label", "code", "value"])

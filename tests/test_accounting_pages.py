@@ -128,8 +128,29 @@ def test_pyg_shows_the_hand_known_result_and_the_prior_year(world):
     assert metric.value == "-150,00 €"
     monthly = {row["Código"]: row for row in table(at, 1)}
     assert (monthly["49500"]["Abril 2025"], monthly["49500"]["Total"]) == ("3.000,00 €", "-150,00 €")
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3
     assert not at.error
+
+
+def chart_spec(at, title: str) -> dict:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    [spec] = [s for s in specs if title in str(s["layout"].get("title"))]
+    return spec
+
+
+def test_pyg_charts_the_biggest_expense_accounts_beside_the_prior_year(world):
+    at = page_of("lola", "contabilidad_pyg")
+    spec = chart_spec(at, "Cuentas de gasto más altas")
+    now, before = spec["data"]
+    # 2025: staff 1.500, purchases 1.000, depreciation 600, interest 50; 2024: purchases 800, depreciation 600.
+    assert [y.split(" · ")[0] for y in now["y"]] == ["6400000", "6000000", "6810000", "6620000"]
+    assert (now["name"], now["x"], now["orientation"]) == ("Ejercicio 2025", [1500.0, 1000.0, 600.0, 50.0], "h")
+    assert (before["name"], before["x"]) == ("Ejercicio 2024", [0.0, 800.0, 600.0, 0.0])
+    assert now["hovertext"][0] == "1.500,00 €"
+    select(at, "Ejercicio", 2024)  # no 2023 data: the comparison bars are left out, not drawn as zeros
+    [only] = chart_spec(at, "Cuentas de gasto más altas")["data"]
+    assert [y.split(" · ")[0] for y in only["y"]] == ["6000000", "6810000", "6940000"]
+    assert only["x"] == [800.0, 600.0, 200.0]
 
 
 def test_pyg_of_2024_has_no_comparison_figures_and_a_quarter_follows_the_selector(world):
@@ -292,6 +313,44 @@ def test_mayor_pages_a_busy_account_and_keeps_the_running_balance(world, monkeyp
     assert "página 2 de 3" in texts(at)
 
 
+def test_mayor_exports_the_whole_range_not_just_the_page(world, monkeypatch, downloaded):
+    from views import _accounting
+
+    monkeypatch.setattr(_accounting, "LEDGER_PAGE_SIZE", 3)
+    at = page_of("lola", "contabilidad_mayor")
+    at.text_input[0].input("5720001").run()
+    at.date_input[0].set_value(date(2024, 1, 1)).run()
+    assert not at.exception
+    assert "página 1 de 3" in texts(at) and len(table(at)) == 3
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[-2:] == ["Descargar todo el periodo (CSV)", "Descargar todo el periodo (Excel)"]
+    assert "Todo el periodo elegido (9 apuntes, todas las páginas, no solo la visible):" in texts(at)
+    stem = "mayor-completo-5720001-20240101-20251231-mano-"
+    [csv_name] = [n for n in downloaded if n.startswith(stem) and n.endswith(".csv")]
+    rows = list(csv.DictReader(io.StringIO(downloaded[csv_name].decode("utf-8"))))
+    assert [r["balance"] for r in rows] == [
+        "10000.00",  # capital
+        "4000.00",  # machine
+        "0.00",  # 2024 cierre
+        "4000.00",  # 2025 apertura
+        "6420.00",
+        "4920.00",
+        "4420.00",
+        "4720.00",
+        "4670.00",
+    ]
+    assert (rows[0]["date"], rows[0]["entry"], rows[0]["debit"]) == ("2024-01-01", "1", "10000.00")
+    [xlsx_name] = [n for n in downloaded if n.startswith(stem) and n.endswith(".xlsx")]
+    sheet = openpyxl.load_workbook(io.BytesIO(downloaded[xlsx_name]))["Mayor"]
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0].startswith("Mano SL · Mayor 5720001") and "saldo inicial 0,00 €" in values[0][0]
+    body = values[values.index(("date", "entry", "description", "debit", "credit", "balance")) + 1 :]
+    assert len(body) == 9 and [float(r[5]) for r in body][-1] == 4670.0  # real number cells
+    at.date_input[0].set_value(date(2025, 7, 1)).run()
+    at.date_input[1].set_value(date(2025, 7, 31)).run()  # no lines: no whole-range buttons either
+    assert "Descargar todo el periodo (CSV)" not in [b.label for b in at.get("download_button")]
+
+
 def test_mayor_finds_accounts_by_name(world):
     at = page_of("lola", "contabilidad_mayor")
     at.text_input[0].input("amortizacion").run()
@@ -317,6 +376,29 @@ def test_ratios_show_value_formula_badge_and_undefined(world):
     at.sidebar.selectbox[0].select("otra").run()  # no liabilities at all: every ratio over them is undefined
     values = {m.label: m.value for m in at.metric}
     assert values["Liquidez general"] == "Indefinido" and values["Fondo de maniobra"] == "7.777,77 €"
+
+
+def test_ratios_trend_by_year_with_undefined_points_shown_as_such(world):
+    at = page_of("dos", "contabilidad_ratios")
+    [by] = [r for r in at.radio if r.label == "Evolución"]
+    assert by.options == ["Por meses", "Por años"] and by.value == "month"
+    by.set_value("year").run()
+    assert not at.exception
+    [line] = chart_spec(at, "evolución por ejercicios")["data"]
+    assert line["x"] == ["2024", "2025"] and line["y"] == [4.6023, 2.5448]  # liquidez at 31/12/2024 and 31/12/2025
+    select(at, "Ratio", "margen_bruto")
+    [line] = chart_spec(at, "evolución por ejercicios")["data"]
+    assert line["y"] == [0.6, 0.6667]
+    at.sidebar.selectbox[0].select("otra").run()  # no liabilities: liquidity is undefined, a gap and never 0
+    [by] = [r for r in at.radio if r.label == "Evolución"]
+    by.set_value("year").run()
+    [line] = chart_spec(at, "evolución por ejercicios")["data"]
+    assert line["x"] == ["2025 (hasta el 12/05/2025)"] and line["y"] == [None]  # its only sale is of 12/05/2025
+    [points] = [d.value for d in at.dataframe if "Periodo" in d.value.columns]
+    assert points.to_dict("records") == [
+        {"Periodo": "2025 (hasta el 12/05/2025)", "Fecha del balance": "12/05/2025", "Valor": "Indefinido"}
+    ]
+    assert "Los huecos de la línea son periodos en que el ratio no está definido (división por cero)." in texts(at)
 
 
 # --- access and isolation -------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports.ledger import entry_lines, find_accounts, ledger
-from tests.reports_books import JOURNAL, load_company
+from reports.ledger import entry_lines, find_accounts, ledger, whole_ledger
+from tests.reports_books import HEADER, JOURNAL, load_company
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +89,59 @@ def test_bad_arguments_are_refused_in_spanish(snap):
         ledger(snap, "5720001", date(2025, 3, 1), date(2025, 2, 1))
     with pytest.raises(ValueError, match="Página no válida"):
         ledger(snap, "5720001", date(2025, 1, 1), date(2025, 2, 1), page=0)
+
+
+def test_whole_ledger_has_every_line_of_the_range_on_one_page(snap):
+    card = whole_ledger(snap, "5720001", date(2025, 2, 15), date(2025, 6, 30))
+    assert card.opening == D("4000.00")  # only the apertura before 15/02
+    assert card.rows[["date", "entry", "debit", "credit", "balance"]].values.tolist() == [
+        [date(2025, 2, 20), 3, D("2420.00"), D("0.00"), D("6420.00")],
+        [date(2025, 5, 20), 6, D("0.00"), D("1500.00"), D("4920.00")],
+        [date(2025, 6, 10), 7, D("0.00"), D("500.00"), D("4420.00")],
+        [date(2025, 6, 10), 7, D("300.00"), D("0.00"), D("4720.00")],
+        [date(2025, 6, 30), 8, D("0.00"), D("50.00"), D("4670.00")],
+    ]
+    assert (card.total_debit, card.total_credit, card.closing, card.line_count, card.pages) == (
+        D("2720.00"),
+        D("2050.00"),
+        D("4670.00"),
+        5,
+        1,
+    )
+    paged = [ledger(snap, "5720001", date(2024, 1, 1), date(2025, 12, 31), page=p, page_size=4) for p in (1, 2, 3)]
+    whole = whole_ledger(snap, "5720001", date(2024, 1, 1), date(2025, 12, 31))
+    assert whole.rows.values.tolist() == [row for card in paged for row in card.rows.values.tolist()]
+    assert (whole.line_count, whole.closing) == (9, paged[0].closing)
+    empty = whole_ledger(snap, "7050000", date(2025, 6, 1), date(2025, 12, 31))
+    assert empty.rows.empty and (empty.opening, empty.closing) == (D("-3000.00"), D("-3000.00"))
+    with pytest.raises(ValueError, match="anterior a la inicial"):
+        whole_ledger(snap, "5720001", date(2025, 3, 1), date(2025, 2, 1))
+
+
+@pytest.mark.parametrize("start", [date(2024, 1, 1), date(2024, 3, 15), date(2025, 1, 1), date(2025, 2, 20)])
+def test_every_page_size_pages_through_exactly_the_whole_range(snap, start):
+    end = date(2025, 6, 10)
+    whole = whole_ledger(snap, "5720001", start, end).rows.values.tolist()
+    for size in range(1, 11):
+        count = ledger(snap, "5720001", start, end, page=1, page_size=size).pages
+        pages = [ledger(snap, "5720001", start, end, page=p, page_size=size) for p in range(1, count + 1)]
+        assert [row for card in pages for row in card.rows.values.tolist()] == whole, size
+        assert ledger(snap, "5720001", start, end, page=count + 1, page_size=size).rows.empty
+
+
+def test_fiscal_year_starting_mid_month_carries_only_that_years_days(tmp_path):
+    journal = HEADER + (
+        "10/07/2024;1;6290000;Gasto del ejercicio anterior;100,00;;normal\n"
+        "10/07/2024;1;5720001;Gasto del ejercicio anterior;;100,00;normal\n"
+        "20/07/2024;1;6290000;Gasto;200,00;;normal\n"
+        "20/07/2024;1;5720001;Gasto;;200,00;normal\n"
+        "25/07/2024;2;6290000;Gasto;40,00;;normal\n"
+        "25/07/2024;2;5720001;Gasto;;40,00;normal\n"
+    )
+    snap = load_company(tmp_path, "quince", journal, {"inicio_ejercicio": "15-07", "ejercicios": [2023, 2024]})
+    card = ledger(snap, "6290000", date(2024, 7, 22), date(2024, 7, 31))
+    assert card.opening == D("200.00")  # 10/07 belongs to the fiscal year 2023/24, which ended on 14/07
+    assert card.rows.balance.tolist() == [D("240.00")] and card.line_count == 1
+    bank = ledger(snap, "5720001", date(2024, 7, 22), date(2024, 7, 31))
+    assert bank.opening == D("-300.00")  # balance accounts carry everything before
+    assert whole_ledger(snap, "6290000", date(2024, 7, 22), date(2024, 7, 31)).opening == D("200.00")

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from reports import periods
-from reports.ratios import definitions, ratio_trend, ratios, ratios_of_year
+from reports.ratios import definitions, ratio_trend, ratio_trend_by_year, ratios, ratios_of_year
 from tests.reports_books import JOURNAL, load_company
 
 CAL = periods.FiscalCalendar()
@@ -84,3 +84,38 @@ def test_trend_has_one_point_per_month_end(snap):
         date(2025, m, d) for m, d in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30))
     ]
     assert liquidity.value.iloc[2] == D("4.6023")
+
+
+def test_trend_by_year_has_one_point_per_fiscal_year_end(snap):
+    trend = ratio_trend_by_year(snap)
+    assert trend.label.unique().tolist() == ["2024", "2025"]
+    assert trend.period_end.unique().tolist() == [date(2024, 12, 31), date(2025, 12, 31)]
+    by_year = {(r.label, r.code): r.value for r in trend.itertuples()}
+    # 31/12/2024 (before the cierre): current assets 6.388 (2.220 + 168 + 4.000), current liabilities 1.388
+    # (968 + 420), equity 10.400 (10.000 + the year's 400), total assets 11.788; 2024 flows: sales 2.000,
+    # purchases 800, depreciation 600, allowance 200, result 400.
+    assert {code: by_year[("2024", code)] for code in ("liquidez", "tesoreria", "fondo_maniobra", "roa", "roe")} == {
+        "liquidez": D("4.6023"),  # 6.388 / 1.388
+        "tesoreria": D("2.8818"),  # 4.000 / 1.388
+        "fondo_maniobra": D("5000.00"),
+        "roa": D("0.0339"),  # 400 / 11.788
+        "roe": D("0.0385"),  # 400 / 10.400
+    }
+    assert {code: by_year[("2024", code)] for code in ("margen_bruto", "margen_neto", "periodo_cobro", "ebitda")} == {
+        "margen_bruto": D("0.6000"),  # (2.000 − 800) / 2.000
+        "margen_neto": D("0.2000"),  # 400 / 2.000
+        "periodo_cobro": D("334.8"),  # 2.220 / (2.000 × 1,21) × 365
+        "ebitda": D("1000.00"),  # 400 + 600 amortización
+    }
+    assert by_year[("2024", "periodo_pago")] == D("365.0")  # 968 / (800 × 1,21) × 365
+    assert by_year[("2025", "liquidez")] == D("2.5448") and by_year[("2025", "roe")] == D("-0.0146")
+
+
+def test_trend_by_year_takes_the_open_year_to_date_and_keeps_undefined_values(snap):
+    trend = ratio_trend_by_year(snap, until=date(2025, 3, 31))
+    assert trend.label.unique().tolist() == ["2024", "2025 (hasta el 31/03/2025)"]
+    open_year = trend[trend.period_end == date(2025, 3, 31)].set_index("code").value
+    assert open_year["liquidez"] == D("4.6023")  # 6.388 / 1.388 at 31/03/2025
+    for code in ("margen_bruto", "margen_neto", "periodo_cobro", "periodo_pago"):  # no sales in Q1: undefined, not 0
+        assert open_year[code] is None
+    assert ratio_trend_by_year(snap, until=date(2024, 12, 31)).label.unique().tolist() == ["2024"]

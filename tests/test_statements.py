@@ -8,9 +8,9 @@ from decimal import Decimal as D
 import pytest
 
 from reports import periods
-from reports.statements import balance_sheet, line_accounts, monthly_pnl, profit_and_loss
+from reports.statements import balance_sheet, line_accounts, monthly_pnl, profit_and_loss, top_expenses
 from reports.trial_balance import trial_balance
-from tests.reports_books import JOURNAL, load_company
+from tests.reports_books import HEADER, JOURNAL, load_company
 
 CAL = periods.FiscalCalendar()
 
@@ -223,3 +223,70 @@ def test_a_fiscal_year_starting_in_july(tmp_path):
     assert bal.prior_label is None
     months = monthly_pnl(snap, 2024)
     assert months.month_start.iloc[0] == date(2024, 7, 1) and months.month_start.iloc[-1] == date(2025, 6, 1)
+
+
+# Twelve expense accounts in 2025 (two tied at 500,00), a 609 rappel with a credit balance, a sale, and a
+# regularización that the ranking must ignore; 2024 moved only 600 and 621.
+EXPENSES = HEADER + (
+    "01/03/2024;1;6000000;Compra;1.000,00;;normal\n"
+    "01/03/2024;1;5720001;Compra;;1.000,00;normal\n"
+    "02/03/2024;2;6210000;Alquiler;300,00;;normal\n"
+    "02/03/2024;2;5720001;Alquiler;;300,00;normal\n"
+    "31/12/2024;3;1290000;Regularización;1.300,00;;regularizacion\n"
+    "31/12/2024;3;6000000;Regularización;;1.000,00;regularizacion\n"
+    "31/12/2024;3;6210000;Regularización;;300,00;regularizacion\n"
+    "10/01/2025;1;5720001;Venta;10.000,00;;normal\n"
+    "10/01/2025;1;7000000;Venta;;10.000,00;normal\n"
+    "15/01/2025;2;6000000;Compra;5.000,00;;normal\n"
+    "15/01/2025;2;6210000;Alquiler;1.500,00;;normal\n"
+    "15/01/2025;2;6220000;Reparaciones;900,00;;normal\n"
+    "15/01/2025;2;6230000;Asesoría;800,00;;normal\n"
+    "15/01/2025;2;6240000;Transportes;700,00;;normal\n"
+    "15/01/2025;2;6250000;Seguros;600,00;;normal\n"
+    "15/01/2025;2;6270000;Publicidad;500,00;;normal\n"
+    "15/01/2025;2;6260000;Bancos;500,00;;normal\n"
+    "15/01/2025;2;6280000;Suministros;300,00;;normal\n"
+    "15/01/2025;2;6290000;Otros servicios;250,00;;normal\n"
+    "15/01/2025;2;6310000;Otros tributos;200,00;;normal\n"
+    "15/01/2025;2;6400000;Sueldos;150,00;;normal\n"
+    "15/01/2025;2;5720001;Pagos;;11.400,00;normal\n"
+    "20/02/2025;3;5720001;Abono alquiler y rappel;400,00;;normal\n"
+    "20/02/2025;3;6210000;Abono alquiler;;300,00;normal\n"
+    "20/02/2025;3;6090000;Rappel;;100,00;normal\n"
+    "31/12/2025;4;1290000;Regularización;5.000,00;;regularizacion\n"
+    "31/12/2025;4;6000000;Regularización;;5.000,00;regularizacion\n"
+)
+
+
+def test_top_expenses_ranks_group_6_accounts_with_the_prior_year_beside(tmp_path):
+    snap = load_company(
+        tmp_path, "gastos", EXPENSES, {"nombre": "Gastos SL", "modelo_pgc": "pymes", "ejercicios": [2024, 2025]}
+    )
+    top = top_expenses(snap, periods.fiscal_year(CAL, 2025))
+    # 621: 1.500 − 300 refund; 626 and 627 tie at 500 (code order); 631 (200) and 640 (150) are 11th and 12th;
+    # 609 (credit 100) is no expense; 600's regularización and 700's sale are left out.
+    assert top[["account", "amount", "prior_amount"]].values.tolist() == [
+        ["6000000", D("5000.00"), D("1000.00")],
+        ["6210000", D("1200.00"), D("300.00")],
+        ["6220000", D("900.00"), D("0.00")],
+        ["6230000", D("800.00"), D("0.00")],
+        ["6240000", D("700.00"), D("0.00")],
+        ["6250000", D("600.00"), D("0.00")],
+        ["6260000", D("500.00"), D("0.00")],
+        ["6270000", D("500.00"), D("0.00")],
+        ["6280000", D("300.00"), D("0.00")],
+        ["6290000", D("250.00"), D("0.00")],
+    ]
+    assert all(top.name)  # names from the chart
+    first = top_expenses(snap, periods.fiscal_year(CAL, 2024))  # nothing before 2024: no comparison, not zeros
+    assert first[["account", "amount", "prior_amount"]].values.tolist() == [
+        ["6000000", D("1000.00"), None],
+        ["6210000", D("300.00"), None],
+    ]
+    february = top_expenses(snap, periods.month(CAL, 2025, 2), limit=3)  # only the refund and the rappel: no expense
+    assert february.empty and list(february.columns) == ["account", "name", "amount", "prior_amount"]
+    q1 = top_expenses(snap, periods.quarter(CAL, 2025, 1), limit=2, compare=False)
+    assert q1[["account", "amount", "prior_amount"]].values.tolist() == [
+        ["6000000", D("5000.00"), None],
+        ["6210000", D("1200.00"), None],
+    ]

@@ -2,10 +2,57 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
-from reports import ledger
+from portal import fmt
+from reports import export, ledger
 from views import _accounting, _ui
+
+EXCEL_MAX_ROWS = 1_048_576 - 10  # Excel's sheet limit, less the title, stamp and header rows
+
+
+def whole_range_downloads(books: _accounting.Books, account: str, start: date, end: date) -> None:
+    """CSV and Excel of every line of the range, not just the page shown (built only when a button is clicked)."""
+    count = ledger.line_count(books.snapshot, account, start, end)
+    if not count:
+        return
+
+    def csv_text() -> str:
+        return export.to_csv(export.ledger_table(ledger.whole_ledger(books.snapshot, account, start, end)))
+
+    def workbook() -> bytes:
+        card = ledger.whole_ledger(books.snapshot, account, start, end)
+        title = (
+            f"{books.name} · Mayor {account} {card.name} · del {fmt.date_es(start)} al {fmt.date_es(end)}"
+            f" · saldo inicial {fmt.money(card.opening)}"
+        )
+        return export.to_xlsx({"Mayor": export.ledger_table(card)}, title=title, stamp=books.stamp)
+
+    stem = f"mayor-completo-{account}-{start:%Y%m%d}-{end:%Y%m%d}-{books.company}-{books.snapshot.snapshot_id[:8]}"
+    st.caption(f"Todo el periodo elegido ({fmt.integer(count)} apuntes, todas las páginas, no solo la visible):")
+    left, right = st.columns(2)
+    left.download_button(
+        "Descargar todo el periodo (CSV)",
+        csv_text,
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"csv-mayor-completo-{account}",
+    )
+    if count > EXCEL_MAX_ROWS:
+        right.caption("Demasiados apuntes para una hoja de Excel: descargue el CSV o acorte las fechas.")
+        return
+    right.download_button(
+        "Descargar todo el periodo (Excel)",
+        workbook,
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/table_view:",
+        key=f"xlsx-mayor-completo-{account}",
+    )
+
 
 books = _accounting.open_books("Mayor")
 with _ui.errors_shown():
@@ -39,3 +86,4 @@ with _ui.errors_shown():
         st.warning("La fecha final es anterior a la inicial.")
         st.stop()
     _accounting.ledger_card(books, account, start, end, name="mayor")
+    whole_range_downloads(books, account, start, end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
 import pandas as pd
@@ -66,6 +67,51 @@ def monthly_view(store_root: str, company: str, snapshot_id: str, fiscal_year: i
         "before": cumulative(statements.monthly_pnl(snapshot, fiscal_year - 1)) if has_prior else None,
         "wide": _accounting.monthly_wide(months, lines.lines),
     }
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def expenses_view(store_root: str, company: str, snapshot_id: str, spec: tuple) -> pd.DataFrame:
+    """Cached per store, company, snapshot id (all hashed) and period: the ten biggest expense accounts."""
+    snapshot = _accounting._snapshot(store_root, company, snapshot_id)
+    return statements.top_expenses(snapshot, _accounting.period_of(statements.calendar_of(snapshot), spec))
+
+
+def expense_chart(top: pd.DataFrame, label: str, prior_label: str | None) -> go.Figure:
+    """Horizontal bars: the biggest expense accounts of the period, biggest on top, the comparison beside them."""
+    # Plotly reads a few HTML tags in labels: chart names are escaped (it shows the entities as the characters).
+    names = [html.escape(f"{a} · {n}" if n else a) for a, n in zip(top["account"], top["name"], strict=True)]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names,
+        x=[float(v) for v in top["amount"]],
+        orientation="h",
+        name=label,
+        marker_color="#c62828",
+        hovertext=[fmt.money(v) for v in top["amount"]],
+        hoverinfo="y+text",
+    )
+    if prior_label is not None and top["prior_amount"].notna().any():
+        prior = [None if v is None or pd.isna(v) else v for v in top["prior_amount"]]
+        fig.add_bar(
+            y=names,
+            x=[None if v is None else float(v) for v in prior],
+            orientation="h",
+            name=prior_label,
+            marker_color="#9e9e9e",
+            hovertext=[fmt.money(v) for v in prior],
+            hoverinfo="y+text",
+        )
+    fig.update_layout(
+        title="Cuentas de gasto más altas (grupo 6)",
+        barmode="group",
+        separators=",.",
+        legend={"orientation": "h"},
+        margin={"t": 50, "b": 10},
+        xaxis={"ticksuffix": " €"},
+        yaxis={"autorange": "reversed"},
+        height=140 + 45 * len(top),
+    )
+    return fig
 
 
 def charts(books: _accounting.Books, view: dict, fiscal_year: int) -> None:
@@ -162,6 +208,12 @@ with _ui.errors_shown():
     picked = rows["Código"].iloc[chosen[0]] if chosen else None
     st.subheader("Detalle por cuentas")
     drill_down(books, statement, period, picked)
+    st.subheader("Mayores gastos")
+    top = expenses_view(*books.key, _accounting.spec_of(period))
+    if top.empty:
+        st.info("No hay gastos del grupo 6 en este periodo.")
+    else:
+        st.plotly_chart(expense_chart(top, statement.label, statement.prior_label), width="stretch")
     st.subheader("Evolución mensual")
     view = monthly_view(*books.key, period.fiscal_year)
     charts(books, view, period.fiscal_year)
