@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -11,7 +10,7 @@ import streamlit as st
 
 from auth import access, users
 from etl.store import Snapshot, Store
-from portal import fmt
+from portal import documents, fmt
 from reports import cases, invoices, statements, tax_calendar, treasury
 from views import _accounting, _client, _ui
 
@@ -71,16 +70,6 @@ def cached_invoices(store_root: str, company: str, snapshot_id: str, today: date
     """The firm's unpaid invoices on ``today`` (None: no invoices)."""
     snapshot = _snap(store_root, company, snapshot_id)
     return invoices.home_summary(snapshot, today) if invoices.has_invoices(snapshot) else None
-
-
-def new_documents(settings, engine, user: dict, company: str, snapshot: Snapshot) -> int | None:
-    """Documents the user has not opened yet, from portal.documents when it exists (None otherwise)."""
-    try:
-        module = importlib.import_module("portal.documents")
-    except ImportError:
-        return None
-    count = getattr(module, "new_count", None)
-    return None if count is None else int(count(engine, settings, user, company, snapshot))
 
 
 # --- the cards ------------------------------------------------------------------------------------------------------
@@ -152,9 +141,7 @@ def invoices_card(books: _accounting.Books, today: date) -> bool:
 
 
 def documents_card(books: _accounting.Books, today: date) -> bool:
-    count = new_documents(books.settings, books.engine, books.user, books.company, books.snapshot)
-    if count is None:
-        return True  # the page exists: the link alone
+    count = documents.new_count(books.engine, books.settings, books.user, books.company, books.snapshot)
     st.metric("Documentos nuevos", fmt.integer(count))
     return True
 
