@@ -179,7 +179,7 @@ def signed_in_navigation(user: dict, modules: dict, *, just_signed_in: bool) -> 
             page = st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon, default=s.url_path == HOME)
             sections.setdefault(s.section, []).append(page)
         sections[""] += others
-        st.navigation(sections, position="sidebar").run()
+        st.navigation(sections, position="sidebar", expanded=True).run()  # every granted page in sight
         return
     own = [st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon) for s in mine]
     others = [page for page in others if page.url_path != HOME]
@@ -191,7 +191,7 @@ def signed_in_navigation(user: dict, modules: dict, *, just_signed_in: bool) -> 
             st.page_link(page)
 
     root = st.Page(home, title="Inicio", url_path=HOME, default=True, visibility="hidden" if own else "visible")
-    st.navigation([root, *own, *others], position="sidebar").run()
+    st.navigation([root, *own, *others], position="sidebar", expanded=True).run()
 
 
 st.set_page_config(page_title="Portal del Cliente", page_icon=":material/account_balance:", layout="wide")

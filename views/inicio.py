@@ -102,9 +102,8 @@ def treasury_card(books: _accounting.Books, today: date) -> bool:
     summary = cached_treasury(*books.key, today)
     if summary is None:
         return False
-    left, right = st.columns(2)
-    left.metric("Saldo en bancos", fmt.money(summary.bank_balance))
-    right.metric("Cobros vencidos", fmt.money(summary.overdue_receivables))
+    st.metric("Saldo en bancos", fmt.money(summary.bank_balance))  # stacked: side by side they get cut on a card
+    st.metric("Cobros vencidos", fmt.money(summary.overdue_receivables))
     st.caption(f"{counted(summary.overdue_count, 'cobro vencido', 'cobros vencidos')} a {fmt.date_es(today)}")
     return True
 
@@ -133,9 +132,8 @@ def invoices_card(books: _accounting.Books, today: date) -> bool:
     summary = cached_invoices(*books.key, today)
     if summary is None:
         return False
-    left, right = st.columns(2)
-    left.metric("Facturas pendientes", fmt.integer(summary.pending_count))
-    right.metric("Importe pendiente", fmt.money(summary.pending_amount))
+    st.metric("Facturas pendientes", fmt.integer(summary.pending_count))
+    st.metric("Importe pendiente", fmt.money(summary.pending_amount))
     st.caption(f"{counted(summary.overdue_count, 'vencida', 'vencidas')} a {fmt.date_es(today)}")
     return True
 
