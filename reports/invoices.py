@@ -12,6 +12,7 @@ import pandas as pd
 from etl.store import Snapshot
 
 INVOICES, LINES, PDFS = "invoices.parquet", "invoice_lines.parquet", "invoice_pdfs.parquet"
+FACTURAE = "invoice_facturae.parquet"  # only in snapshots with invoices read from Facturae XML
 STATES = {"paid": "Pagada", "pending": "Pendiente", "overdue": "Vencida"}  # computed, never read from the files
 MONEY = ("base", "vat", "withholding", "total")
 CENT = Decimal("0.01")
@@ -91,6 +92,7 @@ def invoices(snapshot: Snapshot, today: date, *, year: int | None = None, state:
         "payment_method",
         "paid_date",
         "has_pdf",
+        "source",
         "state",
     ]
     if not has_invoices(snapshot):
@@ -101,6 +103,8 @@ def invoices(snapshot: Snapshot, today: date, *, year: int | None = None, state:
             " ORDER BY issue_date DESC, number DESC",
             [str(snapshot.file(INVOICES)), year, year],
         ).df()
+    if "source" not in frame:  # snapshots published before Facturae was read
+        frame["source"] = "csv"
     frame = _dates(_money(frame, MONEY), ("issue_date", "due_date", "paid_date"))
     frame["vat_rate"] = [Decimal(v).quantize(CENT) for v in frame["vat_rate"]]
     frame["withholding_rate"] = [Decimal(v).quantize(CENT) for v in frame["withholding_rate"]]
@@ -155,6 +159,17 @@ def pdf(snapshot: Snapshot, number: str) -> tuple[str, bytes] | None:
     with duckdb.connect() as con:
         row = con.execute(
             "SELECT file_name, content FROM read_parquet(?) WHERE number = ?", [str(snapshot.file(PDFS)), number]
+        ).fetchone()
+    return None if row is None else (str(row[0]), bytes(row[1]))
+
+
+def facturae_xml(snapshot: Snapshot, number: str) -> tuple[str, bytes] | None:
+    """(file name, bytes) of the Facturae XML an invoice was read from; None when it came only from the CSV."""
+    if not snapshot.has(FACTURAE):
+        return None
+    with duckdb.connect() as con:
+        row = con.execute(
+            "SELECT file_name, content FROM read_parquet(?) WHERE number = ?", [str(snapshot.file(FACTURAE)), number]
         ).fetchone()
     return None if row is None else (str(row[0]), bytes(row[1]))
 

@@ -164,8 +164,38 @@ def pdf_button(books: _accounting.Books, number: str) -> None:
     )
 
 
+def facturae_button(books: _accounting.Books, number: str) -> None:
+    """«Descargar Facturae (XML)» of an invoice read from one; audited as invoice_download like the PDF."""
+    found = reports.facturae_xml(books.snapshot, number)
+    if found is None:
+        return
+    file_name, content = found
+
+    def build() -> bytes:
+        audit.record(
+            books.engine,
+            "invoice_download",
+            actor=str(books.user.get("username", "")),
+            actor_role="client",
+            company=books.company,
+            target=number,
+            detail=f"archivo={file_name} formato=facturae",
+        )
+        return content
+
+    st.download_button(
+        "Descargar Facturae (XML)",
+        build,
+        file_name=file_name,
+        mime="application/xml",
+        icon=":material/code:",
+        on_click="ignore",
+        key=f"facturae-{number}",
+    )
+
+
 def show_invoice(books: _accounting.Books, frame: pd.DataFrame) -> None:
-    """One invoice chosen from the list: its state badge, lines and PDF."""
+    """One invoice chosen from the list: its state badge (and «Facturae»), lines, PDF and Facturae XML."""
     labels = {
         n: f"{n} · {fmt.date_es(d)} · {fmt.money(t)}"
         for n, d, t in zip(frame["number"], frame["issue_date"], frame["total"], strict=True)
@@ -175,8 +205,11 @@ def show_invoice(books: _accounting.Books, frame: pd.DataFrame) -> None:
     left, right = st.columns([3, 1])
     left.markdown(_ui.plain(f"{row['concept']} · vence el {fmt.date_es(row['due_date'])}"))
     right.badge(reports.STATES[row["state"]], color=STATE_COLORS[row["state"]])
+    if row["source"] != "csv":
+        right.badge("Facturae", color="blue", icon=":material/verified:")
     _accounting.show_table(line_rows(cached_lines(*books.key, number)))
     pdf_button(books, number)
+    facturae_button(books, number)
 
 
 books = _accounting.open_books("Facturas del despacho", "facturas", no_data=NO_DATA)
