@@ -131,6 +131,15 @@ def _day(value) -> date | None:
     return value.date() if hasattr(value, "date") else value
 
 
+def headcount_on(snapshot: Snapshot, blocked: frozenset[str], day: date) -> int:
+    """Employees not blocked who are employed on ``day`` (fecha_alta ≤ day ≤ fecha_baja, or no fecha_baja)."""
+    return sum(
+        1
+        for e in employees(snapshot, blocked).itertuples()
+        if _day(e.start_date) <= day and (_day(e.end_date) is None or day <= _day(e.end_date))
+    )
+
+
 def moves(snapshot: Snapshot, blocked: frozenset[str], *, start: date, end: date) -> pd.DataFrame:
     """Hires (alta) and leavers (baja) dated within [start, end]: date, kind, employee, contract and reason."""
     rows = []

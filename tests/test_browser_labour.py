@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright import sync_api
 
 from auth import access, users
 from etl import service
@@ -44,9 +45,8 @@ def test_a_client_with_the_module_opens_laboral_and_each_view_and_export_is_audi
         page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
         page.get_by_role("button", name="Entrar").click()
         page.get_by_role("heading", name="Laboral").wait_for()
-        tabs = page.get_by_role("tab")
-        tabs.first.wait_for()
-        assert tabs.all_inner_texts() == ["Resumen mensual de nóminas", "Plantilla media y su evolución"]
+        tabs = page.get_by_role("tab")  # expect() retries while the page is still drawing its tabs
+        sync_api.expect(tabs).to_have_text(["Resumen mensual de nóminas", "Plantilla media y su evolución"])
         page.get_by_text("Coste de empresa por mes (€)").wait_for()  # the Plotly chart's title
         button = page.get_by_role("button", name="Descargar CSV")
         button.wait_for()

@@ -4,6 +4,7 @@ to the returns filed and downloads a receipt (audited)."""
 from __future__ import annotations
 
 import pytest
+from playwright import sync_api
 
 from auth import access, users
 from etl import service
@@ -45,9 +46,8 @@ def test_a_client_with_the_module_opens_impuestos_and_downloads_a_receipt(server
         page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
         page.get_by_role("button", name="Entrar").click()
         page.get_by_role("heading", name="Impuestos").wait_for()
-        tabs = page.get_by_role("tab")
-        tabs.first.wait_for()
-        assert tabs.all_inner_texts() == ["IVA", "IRPF", "Presentaciones"]
+        tabs = page.get_by_role("tab")  # expect() retries while the page is still drawing its tabs
+        sync_api.expect(tabs).to_have_text(["IVA", "IRPF", "Presentaciones"])
         page.get_by_text("IVA por periodo 2024 (€)").wait_for()  # the Plotly chart's title
         page.get_by_text("El modelo 390 coincide con la suma de los 2 modelos 303 del año.").wait_for()
         page.get_by_role("tab", name="Presentaciones").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright import sync_api
 
 from auth import access, users
 from etl import service
@@ -44,14 +45,10 @@ def test_a_client_with_the_module_opens_tesoreria_exports_and_sees_the_forecast(
         page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
         page.get_by_role("button", name="Entrar").click()
         page.get_by_role("heading", name="Tesorería").wait_for()
-        tabs = page.get_by_role("tab")
-        tabs.first.wait_for()
-        assert tabs.all_inner_texts() == [
-            "Cobros y pagos pendientes",
-            "Próximos vencimientos",
-            "Bancos",
-            "Previsión 13 semanas",
-        ]
+        tabs = page.get_by_role("tab")  # expect() retries while the page is still drawing its tabs
+        sync_api.expect(tabs).to_have_text(
+            ["Cobros y pagos pendientes", "Próximos vencimientos", "Bancos", "Previsión 13 semanas"]
+        )
         page.get_by_text("Pendiente por antigüedad (€)").wait_for()  # the Plotly chart's title
         page.get_by_text("2.850,00 €").first.wait_for()  # the «Cobros pendientes» metric
         button = page.get_by_role("button", name="Descargar CSV").first

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from auth import passwords, users
+from auth import access, passwords, users
 from etl import service
 from etl.demo import generate
-from portal import fmt
+from portal import fmt, labour_blocks
 from portal.db import get_engine
 from portal.settings import load_settings
 from tests.test_security import World, client, make_world, signed_in, texts
@@ -37,6 +37,8 @@ def template(tmp_path_factory):
         patch.setattr(passwords, "BCRYPT_ROUNDS", 4)
         client(engine, "todo", {"levante": ALL})
         client(engine, "teso", {"levante": ["tesoreria", "facturas"]})
+        client(engine, "nomi", {"levante": ["laboral"]})
+        access.grant(engine, "nomi", "levante", "laboral", {"tables": ["resumen_nominas"]}, actor="test")
     engine.dispose()
     return data
 
@@ -95,6 +97,8 @@ def test_every_granted_module_has_its_card_and_link(world):
         "Facturas pendientes",
         "Importe pendiente",
         "Documentos nuevos",
+        "Personas en plantilla",
+        "Contratos que terminan en 30 días",
     } == set(shown)
 
 
@@ -171,3 +175,38 @@ def test_the_next_tax_deadline_is_the_second_quarter_moved_off_a_sunday(world):
     at = signed_in("todo")
     assert metrics(at)["Próximo vencimiento"] == "21/07/2025"
     assert "Modelo 111 · Retenciones 2T 2025" in texts(at)
+
+
+def employed_on(world: World, when: date, leave_out: str = "") -> int:
+    """Employees of empleados.csv with fecha_alta ≤ when ≤ fecha_baja (or no fecha_baja), counted by hand."""
+    return sum(
+        1
+        for r in rows(world, "laboral", "empleados.csv")
+        if r["nif"] != leave_out
+        and day(r["fecha_alta"]) <= when
+        and (not r["fecha_baja"] or when <= day(r["fecha_baja"]))
+    )
+
+
+def test_the_labour_card_counts_the_staff_by_hand_and_leaves_blocked_people_out(world):
+    ending = [
+        r
+        for r in rows(world, "laboral", "empleados.csv")
+        if r["fecha_fin_contrato"]
+        and 0 <= (day(r["fecha_fin_contrato"]) - TODAY).days <= 30
+        and (not r["fecha_baja"] or day(r["fecha_baja"]) >= TODAY)
+    ]
+    shown = metrics(signed_in("todo"))
+    staff = employed_on(world, TODAY)
+    assert staff > 0
+    assert shown["Personas en plantilla"] == fmt.integer(staff)
+    assert shown["Contratos que terminan en 30 días"] == fmt.integer(len(ending))
+    someone = next(r["nif"] for r in rows(world, "laboral", "empleados.csv") if not r["fecha_baja"])
+    labour_blocks.block(world.engine, "levante", someone, actor="sara", reason="Solicitud del interesado")
+    assert metrics(signed_in("todo"))["Personas en plantilla"] == fmt.integer(employed_on(world, TODAY, someone))
+
+
+def test_the_labour_card_shows_no_figure_from_a_table_the_firm_does_not_share(world):
+    at = signed_in("nomi")
+    assert links(at) == ["Laboral"]
+    assert not set(metrics(at)) & {"Personas en plantilla", "Contratos que terminan en 30 días"}

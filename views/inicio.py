@@ -10,15 +10,15 @@ import streamlit as st
 
 from auth import access, users
 from etl.store import Snapshot, Store
-from portal import documents, fmt
-from reports import cases, invoices, statements, tax_calendar, treasury
+from portal import documents, fmt, labour_blocks
+from reports import cases, invoices, labour, statements, tax_calendar, treasury
 from views import _accounting, _client, _ui
 
 log = logging.getLogger(__name__)
 
 # The page each card links to (app.py PAGES), in the order the cards are drawn.
 PAGES = {
-    "contabilidad": "views/contabilidad_pyg.py",
+    "contabilidad": "views/contabilidad.py",
     "tesoreria": "views/tesoreria.py",
     "impuestos": "views/impuestos_calendario.py",
     "expedientes": "views/expedientes.py",
@@ -144,7 +144,33 @@ def documents_card(books: _accounting.Books, today: date) -> bool:
     return True
 
 
-def link_only(books: _accounting.Books, today: date) -> bool:
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def cached_staff(
+    store_root: str, company: str, snapshot_id: str, today: date, blocked: frozenset[str]
+) -> tuple[int, int] | None:
+    """Employees on ``today`` and contracts ending within 30 days, blocked employees left out (None: no data)."""
+    snapshot = _snap(store_root, company, snapshot_id)
+    if not labour.has_labour(snapshot):
+        return None
+    ending = labour.contracts_ending(snapshot, blocked, today=today, days=30)
+    return labour.headcount_on(snapshot, blocked, today), len(ending)
+
+
+def labour_card(books: _accounting.Books, today: date) -> bool:
+    """Headcount and contracts ending soon, each only when the firm shares the table it comes from."""
+    tables = set((books.grant.options if books.grant else {}).get("tables", []))
+    wants_staff, wants_ending = bool(tables & {"plantilla_media", "altas_bajas"}), "fin_contratos" in tables
+    if not (wants_staff or wants_ending):
+        return True  # shared tables without a headline figure: the link alone
+    figures = cached_staff(*books.key, today, labour_blocks.blocked(books.engine, books.company))
+    if figures is None:
+        return False
+    staff, ending = figures
+    if wants_staff:
+        st.metric("Personas en plantilla", fmt.integer(staff))
+    if wants_ending:
+        st.metric("Contratos que terminan en 30 días", fmt.integer(ending))
+    st.caption(f"A {fmt.date_es(today)}")
     return True
 
 
@@ -155,7 +181,7 @@ CARDS: dict[str, Callable[[_accounting.Books, date], bool]] = {
     "expedientes": cases_card,
     "facturas": invoices_card,
     "documentos": documents_card,
-    "laboral": link_only,
+    "laboral": labour_card,
 }
 
 
