@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from auth import users
 from etl.modules.taxes import period_label
 from portal import audit, fmt
 from reports import taxes as reports
@@ -197,7 +198,10 @@ def show_reconciliation(books: _accounting.Books, rec: reports.Reconciliation) -
     st.subheader(ANNUAL_TITLES[rec.model])
     periodic = reports.ANNUAL_MODELS[rec.model]
     if not rec.filed:
-        st.info(f"El modelo {rec.model} de {rec.year} no está presentado.")
+        if rec.year >= users.today_madrid().year:  # the annual summaries are filed in January of the next year
+            st.info(f"El modelo {rec.model} de {rec.year} se presenta en enero de {rec.year + 1}.")
+        else:
+            st.info(f"El modelo {rec.model} de {rec.year} no está presentado.")
         return
     if rec.differs:
         st.error(f"El modelo {rec.model} no coincide con la suma de los modelos {periodic} del año.")
