@@ -323,6 +323,17 @@ def uploads(engine: Engine, company: str, direction: str) -> list[dict]:
         return [dict(r) for r in rows]
 
 
+def inbox_summary(engine: Engine) -> dict[str, tuple[int, datetime]]:
+    """Per company with client-sent documents: how many are in its inbox and when the latest arrived (staff)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(documents.c.company_code, sa.func.count(), sa.func.max(documents.c.uploaded_at))
+            .where(documents.c.direction == "client", documents.c.deleted_at.is_(None))
+            .group_by(documents.c.company_code)
+        ).all()
+    return {code: (int(count), latest) for code, count, latest in rows}
+
+
 def read_keys(engine: Engine, user_id: int, company: str) -> set[str]:
     """The document keys ``user_id`` has opened in ``company``."""
     with engine.connect() as conn:

@@ -152,7 +152,9 @@ def test_a_sent_document_reaches_the_staff_inbox_and_staff_download_it(world, do
     assert [r["Archivo"] for r in table(at, 1)] == ["justificante.pdf"]  # «Enviados al despacho»
     staff = open_page(signed_in("ana"), "buzon")
     assert [t.value for t in staff.title] == ["Documentos y buzón"]
-    select(staff, "Empresa", "desp")
+    [chooser] = [s for s in staff.selectbox if s.label == "Empresa"]
+    assert chooser.options[0].startswith("desp · Despacho Cliente SL · 1 recibido, el último ")  # inboxes first
+    assert chooser.value == "desp" and chooser.options[1] == "otra · Otra Empresa SL"
     assert [r["Archivo"] for r in table(staff)] == ["justificante.pdf"]
     assert downloaded["justificante.pdf"] == SENT_PDF
     events = audit.entries(world.engine, event="document_download", actor="ana")  # one per built file (render)

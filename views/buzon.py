@@ -139,7 +139,21 @@ with engine.connect() as conn:
 if not names:
     st.info("Todavía no hay empresas.")
     st.stop()
-company = st.selectbox("Empresa", list(names), format_func=lambda c: f"{c} · {names[c] or c}", key="buzon-empresa")
+inboxes = documents.inbox_summary(engine)
+
+
+def company_label(code: str) -> str:
+    """'levante · Suministros Industriales Levante SL · 2 recibidos, el último 28/11/2026 10:15'."""
+    label = f"{code} · {names[code] or code}"
+    if code not in inboxes:
+        return label
+    count, latest = inboxes[code]
+    received = "1 recibido" if count == 1 else f"{fmt.integer(count)} recibidos"
+    return f"{label} · {received}, el último {documents.uploaded_at_text(latest)}"
+
+
+codes = sorted(names, key=lambda c: (c not in inboxes, c))  # companies with documents received first
+company = st.selectbox("Empresa", codes, format_func=company_label, key="buzon-empresa")
 with _ui.errors_shown():
     received = len(documents.uploads(engine, company, "client"))
     st.caption(f"Buzón: {fmt.integer(received)} {'documento recibido' if received == 1 else 'documentos recibidos'}.")
