@@ -104,3 +104,28 @@ def choose(page, label: str, option: str, *, timeout_ms: int = 60_000) -> None:
                 raise
             page.keyboard.press("Escape")
     wanted.first.click()
+
+
+def settle(page, *, quiet_ms: int = 500, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has no run in flight (its «Running» status widget gone), twice around a short pause."""
+    status = page.locator("[data-testid='stStatusWidget']")
+    for _ in range(2):
+        status.wait_for(state="hidden", timeout=timeout_ms)
+        page.wait_for_timeout(quiet_ms)
+
+
+def click_download(page, button, *, attempt_ms: int = 30_000, timeout_ms: int = 150_000):
+    """Click a download button once the app is idle and return the download; the click is retried when a rerun in
+    flight redrew the button and swallowed it (a busy CI machine). One click, one file: no retry after a download."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        settle(page)
+        try:
+            with page.expect_download(timeout=attempt_ms) as started:
+                button.click()
+            return started.value
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise

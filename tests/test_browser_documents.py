@@ -10,7 +10,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
-from tests.portal_browser import chromium, running_portal
+from tests.portal_browser import chromium, click_download, running_portal
 from tests.test_documents import write_documents
 from tests.test_invoices import write_company
 
@@ -69,10 +69,9 @@ def test_a_client_sends_a_pdf_and_staff_download_it(server, tmp_path):
         page.get_by_text("Buzón: 1 documento recibido.").wait_for()
         button = page.get_by_role("button", name="Descargar")
         button.wait_for()
-        with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is built (and audited) on click
-            button.click()
-        assert download.value.suggested_filename == "justificante.pdf"
-        assert download.value.path().read_bytes() == SENT_PDF
+        download = click_download(page, button)  # built (and audited) on the click
+        assert download.suggested_filename == "justificante.pdf"
+        assert download.path().read_bytes() == SENT_PDF
         assert page.get_by_text("Traceback").count() == 0
         context.close()
     stored = [p for p in settings.uploads.iterdir()]

@@ -10,7 +10,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
-from tests.portal_browser import choose, chromium, running_portal
+from tests.portal_browser import choose, chromium, click_download, running_portal
 from tests.test_cases import HIDDEN_WORDS
 from tests.test_invoices import pdf_bytes, write_company
 
@@ -53,10 +53,9 @@ def test_a_client_opens_facturas_downloads_a_pdf_and_reads_a_case_file_timeline(
         choose(page, "Factura", "FD-2025-0002")  # Streamlit's selectbox
         button = page.get_by_role("button", name="Descargar PDF")
         button.wait_for()
-        with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is built (and audited) on click
-            button.click()
-        assert download.value.suggested_filename == "FD-2025-0002.pdf"
-        assert download.value.path().read_bytes() == pdf_bytes("FD-2025-0002")
+        download = click_download(page, button)  # built (and audited) on the click
+        assert download.suggested_filename == "FD-2025-0002.pdf"
+        assert download.path().read_bytes() == pdf_bytes("FD-2025-0002")
         page.get_by_role("link", name="Expedientes").click()
         page.get_by_role("heading", name="Expedientes").wait_for()
         page.get_by_text("Notificación recibida y contestada").wait_for()  # the first listed (newest) case file

@@ -10,7 +10,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
-from tests.portal_browser import chromium, running_portal
+from tests.portal_browser import chromium, click_download, running_portal
 from tests.test_labour import write_company
 
 pytestmark = pytest.mark.browser
@@ -50,10 +50,9 @@ def test_a_client_with_the_module_opens_laboral_and_each_view_and_export_is_audi
         page.get_by_text("Coste de empresa por mes (€)").wait_for()  # the Plotly chart's title
         button = page.get_by_role("button", name="Descargar CSV")
         button.wait_for()
-        with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is built on the click
-            button.click()
-        assert download.value.suggested_filename == "laboral-resumen_nominas-obra-2025.csv"
-        assert "6000.00" in download.value.path().read_text(encoding="utf-8")
+        download = click_download(page, button)  # built (and audited) on the click
+        assert download.suggested_filename == "laboral-resumen_nominas-obra-2025.csv"
+        assert "6000.00" in download.path().read_text(encoding="utf-8")
         page.get_by_role("tab", name="Plantilla media y su evolución").click()
         page.get_by_text("Plantilla media por tipo de contrato").wait_for()
         assert page.get_by_text("Traceback").count() == 0

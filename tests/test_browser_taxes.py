@@ -11,7 +11,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
-from tests.portal_browser import chromium, running_portal
+from tests.portal_browser import chromium, click_download, running_portal
 from tests.test_taxes import PDF, write_company
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,9 @@ def test_a_client_with_the_module_opens_impuestos_and_downloads_a_receipt(server
         page.get_by_role("tab", name="Presentaciones").click()
         button = page.get_by_role("button", name="Descargar justificante (PDF)")
         button.wait_for()
-        with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is read on the click
-            button.click()
-        assert download.value.suggested_filename == "justificante-1110000000001.pdf"
-        assert download.value.path().read_bytes() == PDF
+        download = click_download(page, button)  # built (and audited) on the click
+        assert download.suggested_filename == "justificante-1110000000001.pdf"
+        assert download.path().read_bytes() == PDF
         assert page.get_by_text("Traceback").count() == 0
         context.close()
     events = audit.entries(get_engine(settings.db_url), event="tax_receipt_download", actor="fiona")

@@ -11,7 +11,7 @@ from auth import access, users
 from etl import service
 from portal.db import get_engine
 from portal.settings import load_settings
-from tests.portal_browser import chromium, running_portal
+from tests.portal_browser import chromium, click_download, running_portal
 from tests.test_treasury import TODAY, write_company
 
 pytestmark = pytest.mark.browser
@@ -52,10 +52,9 @@ def test_a_client_with_the_module_opens_tesoreria_exports_and_sees_the_forecast(
         page.get_by_text("Pendiente por antigüedad (€)").wait_for()  # the Plotly chart's title
         page.get_by_text("2.850,00 €").first.wait_for()  # the «Cobros pendientes» metric
         button = page.get_by_role("button", name="Descargar CSV").first
-        with page.expect_download(timeout=3 * TIMEOUT_MS) as download:  # the file is built on the click
-            button.click()
-        assert download.value.suggested_filename.startswith("cobros-pendientes-caja-")
-        assert "Alfa SL,B46082301,3,1650.00,1150.00" in download.value.path().read_text(encoding="utf-8")
+        download = click_download(page, button)  # built (and audited) on the click
+        assert download.suggested_filename.startswith("cobros-pendientes-caja-")
+        assert "Alfa SL,B46082301,3,1650.00,1150.00" in download.path().read_text(encoding="utf-8")
         page.get_by_role("tab", name="Previsión 13 semanas").click()
         page.get_by_text("Previsión de tesorería a 13 semanas (€)").wait_for()
         page.get_by_text("saldo bancario de partida 2.395,00 €").wait_for()
