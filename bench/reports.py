@@ -8,6 +8,7 @@ loaded once into a cache folder under the temporary directory and reused by late
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import os
 import statistics
@@ -24,6 +25,8 @@ sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 BIG = "grancorp"
 UNTIL = date(2026, 11, 28)
 AS_OF = date(2026, 10, 31)  # a month end: the usual report date
+MID = date(2026, 10, 15)  # a mid-month date: loose days read from the daily balances
+DAILY = "daily_balances.parquet"
 
 
 def ensure_store(workdir: Path, lines: int):
@@ -42,7 +45,7 @@ def ensure_store(workdir: Path, lines: int):
     )
     store = Store(settings.stores)
     snapshot = store.current(BIG) if store.company_dir(BIG).is_dir() else None
-    if snapshot is None:
+    if snapshot is None or not snapshot.has(DAILY):  # none yet, or loaded by an ETL older than the daily balances
         print(f"Cargando {BIG} …", flush=True)
         started = time.perf_counter()
         [result] = service.load_all(settings, companies=[BIG])
@@ -121,12 +124,19 @@ def pandas_ledger_page(journal: str, account: str, start: date, end: date, page:
     return lines.assign(balance=running).iloc[(page - 1) * size : page * size]
 
 
+def without_daily(snapshot):
+    """The same snapshot as if published before the daily balances existed: loose days read from the journal."""
+    files = {name: info for name, info in snapshot.manifest["files"].items() if name != DAILY}
+    return dataclasses.replace(snapshot, manifest={**snapshot.manifest, "files": files})
+
+
 def forget_snapshot_caches() -> None:
-    """Drop every per-process cache of the reports (monthly balances, names, day indexes, the DuckDB database and
-    its Parquet metadata cache): the next report is as cold as the first one after the server starts."""
+    """Drop every per-process cache of the reports (monthly and daily balances, names, day indexes, the DuckDB
+    database and its Parquet metadata cache): the next report is as cold as the first one after the server starts."""
     from reports import ledger, statements
 
     statements._monthly_cached.cache_clear()
+    statements._daily_cached.cache_clear()
     statements._names_cached.cache_clear()
     ledger._day_index_cached.cache_clear()
     con = getattr(statements._local, "con", None)
@@ -207,13 +217,16 @@ def main() -> int:
     loose_start, loose_end = date(2026, 1, 15), date(2026, 10, 20)  # partial months at both ends
     print(
         f"{BIG}: {snapshot.rows['journal.parquet']:,} líneas, {snapshot.rows['monthly_balances.parquet']:,} filas de "
-        f"saldos mensuales; {os.cpu_count()} núcleos; informes a {AS_OF:%d/%m/%Y}; cuenta más movida {busiest} "
+        f"saldos mensuales, {snapshot.rows[DAILY]:,} de saldos diarios; {os.cpu_count()} núcleos; "
+        f"informes a {AS_OF:%d/%m/%Y}; cuenta más movida {busiest} "
         f"({busiest_lines:,} líneas en el periodo, página {page} de 100 líneas)",
         flush=True,
     )
 
     found_pnl, found_bal = layout("pyg", model_of(snapshot)), layout("balance", model_of(snapshot))
     prior_end = prior_year_end(snapshot, AS_OF)
+    mid_prior_end = prior_year_end(snapshot, MID)
+    older = without_daily(snapshot)
     cases = [
         (
             "PyG con comparación",
@@ -225,6 +238,18 @@ def main() -> int:
             "Balance con comparación",
             lambda: balance_sheet(snapshot, AS_OF),
             lambda: pandas_balance(journal, found_bal, AS_OF, prior_end),
+            20,
+        ),
+        (
+            "Balance a mitad de mes",
+            lambda: balance_sheet(snapshot, MID),
+            lambda: pandas_balance(journal, found_bal, MID, mid_prior_end),
+            20,
+        ),
+        (
+            "  el mismo sin saldos diarios",
+            lambda: balance_sheet(older, MID),
+            lambda: pandas_balance(journal, found_bal, MID, mid_prior_end),
             20,
         ),
         (
@@ -245,12 +270,21 @@ def main() -> int:
             lambda: pandas_ledger_page(journal, busiest, loose_start, loose_end, page, 100),
             30,
         ),
+        (
+            "  la misma sin saldos diarios",
+            lambda: ledger(older, busiest, loose_start, loose_end, page=page, page_size=100),
+            lambda: pandas_ledger_page(journal, busiest, loose_start, loose_end, page, 100),
+            30,
+        ),
     ]
     # Consistency first: the reports and the pandas versions must give the same figures.
     pnl = profit_and_loss(snapshot, period)
     assert pandas_pnl(journal, found_pnl, period, period.prior()) == (pnl.amount("49500"), pnl.prior("49500"))
     bal = balance_sheet(snapshot, AS_OF)
     assert pandas_balance(journal, found_bal, AS_OF, prior_end) == (bal.check, bal.prior_check)
+    mid_bal = balance_sheet(snapshot, MID)
+    assert pandas_balance(journal, found_bal, MID, mid_prior_end) == (mid_bal.check, mid_bal.prior_check)
+    assert mid_bal.lines.equals(balance_sheet(older, MID).lines)  # daily balances or journal: the same to the cent
     trial = trial_balance(snapshot, AS_OF)
     assert pandas_trial_balance(journal, period.start, AS_OF) == (trial.total_debit, trial.total_credit)
     mine = ledger(snapshot, busiest, period.start, AS_OF, page=page, page_size=100)
@@ -267,7 +301,6 @@ def main() -> int:
         mark = "✓" if ours < target else "✗"
         print(f"{label:34}{ours:12.1f}{target:>9} {mark}{plain:12.0f}{plain / ours:17.0f}×", flush=True)
 
-    mid = date(2026, 10, 15)
     fiscal_year = calendar.year_of(AS_OF)
 
     def pnl_page():
@@ -290,7 +323,6 @@ def main() -> int:
         )
 
     extra = [
-        ("Balance a mitad de mes (diario)", lambda: balance_sheet(snapshot, mid)),
         ("PyG mensual del ejercicio", lambda: monthly_pnl(snapshot, AS_OF.year)),
         ("Mayores gastos con comparación", lambda: top_expenses(snapshot, period)),
         ("Ratios del periodo", lambda: ratios(snapshot, period)),

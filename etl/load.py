@@ -34,7 +34,7 @@ from portal.settings import Settings
 log = logging.getLogger(__name__)
 
 # Bumped whenever the snapshot layout or the reading rules change, so identical sources are reloaded.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: daily_balances.parquet (reports fall back to the journal for older snapshots)
 MAX_PROBLEMS_LOGGED = 2000
 
 Progress = Callable[[str], None]
@@ -55,7 +55,14 @@ class RunResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-# The Parquet files of a snapshot and the SQL that produces each from the validated `journal` and `accounts` tables.
+# One pass over the journal per day, account, fiscal year and entry type; the monthly and daily balances read it.
+DAY_TOTALS = """
+    CREATE OR REPLACE TEMP TABLE day_totals AS
+    SELECT date, account, fiscal_year, entry_type, sum(debit) AS debit, sum(credit) AS credit, count(*) AS lines
+    FROM journal GROUP BY ALL"""
+
+# The Parquet files of a snapshot and the SQL that produces each from the validated `journal` and `accounts` tables
+# (and `day_totals`).
 SNAPSHOT_TABLES: dict[str, str] = {
     # Sorted by account then date: account cards and date-range filters read few row groups.
     "journal.parquet": """
@@ -66,8 +73,14 @@ SNAPSHOT_TABLES: dict[str, str] = {
     # Per account, month and entry type: reports exclude regularización / cierre by filtering entry_type.
     "monthly_balances.parquet": """
         SELECT account, fiscal_year, year(date)::INTEGER AS year, month(date)::INTEGER AS month, entry_type,
-               sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit, count(*)::BIGINT AS lines
-        FROM journal GROUP BY ALL ORDER BY account, fiscal_year, year, month, entry_type""",
+               sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit, sum(lines)::BIGINT AS lines
+        FROM day_totals GROUP BY ALL ORDER BY account, fiscal_year, year, month, entry_type""",
+    # Per day, account and entry type, sorted by date: reports read the loose days of a range that is not whole
+    # months from it (a range across all accounts cannot prune the journal, sorted by account).
+    "daily_balances.parquet": """
+        SELECT date, account, fiscal_year, entry_type, debit::DECIMAL(18,2) AS debit, credit::DECIMAL(18,2) AS credit,
+               lines::BIGINT AS lines
+        FROM day_totals ORDER BY date, account, fiscal_year, entry_type""",
 }
 
 
@@ -218,6 +231,7 @@ def _write_snapshot(
     writer = store.new_snapshot(code, digest)
     module_tables = {name: query for output in modules.values() for name, query in output.tables.items()}
     try:
+        con.execute(DAY_TOTALS)
         for name, query in {**SNAPSHOT_TABLES, **module_tables}.items():
             target = writer.path / name
             con.execute(f"COPY ({query}) TO '{_sql_path(target)}' (FORMAT parquet, COMPRESSION snappy)")
