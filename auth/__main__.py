@@ -13,12 +13,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from auth import access, accounts, users
+from auth import access, accounts, mfa, users
 from auth.passwords import generate_password
 from portal import audit, fmt
 from portal.db import companies, get_engine
 from portal.errors import PortalError
-from portal.settings import Settings, load_settings
+from portal.settings import Settings, load_settings, restrict_new_files
 
 ROLE_LABELS = {"staff": "despacho", "client": "cliente"}
 CSV_COLUMNS = ("usuario", "email", "email_despacho", "cliente", "empresas", "modulos", "intentos", "caduca")
@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("deactivate", "Desactiva un usuario y cierra sus sesiones."),
         ("logout", "Cierra todas las sesiones abiertas de un usuario."),
         ("send-credentials", "Envía al usuario su código y un enlace de activación nuevo."),
+        ("mfa-reset", "Borra el segundo factor de un usuario (tendrá que activarlo de nuevo) y cierra sus sesiones."),
+        ("mfa-require", "Exige el segundo factor a un usuario."),
+        ("mfa-optional", "Deja de exigir el segundo factor a un usuario (salvo que lo exija la política)."),
+        ("mfa-status", "Muestra el estado del segundo factor de un usuario."),
     ):
         commands.add_parser(name, help=text).add_argument("username", help="Código de usuario.")
 
@@ -328,6 +332,28 @@ def import_users(engine: Engine, path: Path, actor: str) -> None:
     print(f"{len(rows)} usuarios creados (sin contraseña; envíeles el acceso con send-credentials).")
 
 
+def mfa_status(settings: Settings, engine: Engine, username: str) -> None:
+    """Print whether the user has a second factor, whether it must, and its unused recovery codes."""
+    user = users.get_user(engine, username)
+    if user is None:
+        raise PortalError(f"No existe el usuario «{username.strip().lower()}».")
+    if mfa.enrolled(user):
+        left = mfa.remaining_recovery_codes(engine, user["id"])
+        print(f"Segundo factor de «{user['username']}»: activado el {fmt.datetime_es(user['mfa_enabled_at'])}.")
+        print(f"Códigos de recuperación sin usar: {left}.")
+    else:
+        print(f"Segundo factor de «{user['username']}»: no activado.")
+    if user["role"] == "staff":
+        why = "sí (personal del despacho: siempre)"
+    elif user["mfa_required"]:
+        why = "sí (lo exige el despacho para este usuario)"
+    elif mfa.required(settings, engine, user):
+        why = f"sí (política PORTAL_MFA_REQUIRED={settings.mfa_required})"
+    else:
+        why = "no"
+    print(f"Obligatorio: {why}.")
+
+
 def show_audit(engine: Engine, args: argparse.Namespace) -> None:
     """Print the audit log entries matching the filters, newest first."""
     rows = audit.entries(
@@ -387,6 +413,17 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "send-credentials":
             accounts.send_credentials(settings, engine, args.username, actor=actor)
             print(f"Enlace de activación enviado a «{args.username}».")
+        elif command == "mfa-reset":
+            mfa.reset(engine, args.username, actor=actor)
+            print(f"Segundo factor de «{args.username}» restablecido; sus sesiones abiertas se han cerrado.")
+        elif command in ("mfa-require", "mfa-optional"):
+            mfa.set_required(engine, args.username, command == "mfa-require", actor=actor)
+            state = "exige" if command == "mfa-require" else "deja de exigir"
+            print(f"Se {state} el segundo factor a «{args.username}».")
+            if command == "mfa-optional" and mfa.required(settings, engine, users.get_user(engine, args.username)):
+                print(f"Aun así lo necesita por la política PORTAL_MFA_REQUIRED={settings.mfa_required} o su rol.")
+        elif command == "mfa-status":
+            mfa_status(settings, engine, args.username)
         elif command == "add-client":
             add_client(engine, args, actor)
         elif command == "import-users":
@@ -400,4 +437,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restrict_new_files()
     sys.exit(main())
