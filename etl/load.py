@@ -25,7 +25,9 @@ from etl.sources import (
     is_company_code,
     journal_files,
     read_company_info,
+    source_file,
     source_hash,
+    symlink_problems,
 )
 from etl.store import Snapshot, Store, crash_point
 from portal.db import companies, etl_problems, etl_runs
@@ -112,15 +114,19 @@ def load_company(
 def _load(
     settings: Settings, engine: Engine, store: Store, code: str, folder: Path, run_id: int, say: Progress
 ) -> RunResult:
+    links = symlink_problems(folder)  # before anything is read: a symlink could bring in another company's files
+    if links:
+        return _rejected(code, links, 0)
     if not folder.is_dir():
         return RunResult(code, "rejected", message=f"No existe la carpeta de la empresa {code}")
     info, problems = read_company_info(folder)
     files = journal_files(folder)
     chart = chart_file(folder)
+    company_file = source_file(folder, COMPANY_FILE)
     inputs = [
         *files,
         *([chart] if chart else []),
-        *([folder / COMPANY_FILE] if (folder / COMPANY_FILE).exists() else []),
+        *([company_file] if company_file else []),
         *(path for reader in readers() for path in reader.inputs(folder)),
     ]
     digest = source_hash(inputs, extra=f"schema={SCHEMA_VERSION}", root=folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -52,8 +53,8 @@ class CompanyInfo:
 def read_company_info(folder: Path) -> tuple[CompanyInfo, list[Problem]]:
     """Read ``empresa.json`` of a company folder; problems name the file and the field."""
     code = folder.name
-    path = folder / COMPANY_FILE
-    if not path.exists():
+    path = source_file(folder, COMPANY_FILE)
+    if path is None:
         return CompanyInfo(code=code, name=code), []
     try:
         raw = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -122,17 +123,80 @@ def company_folders(source_dir: Path) -> list[Path]:
 
 def journal_files(folder: Path) -> list[Path]:
     """The journal exports of a company: ``diario*.csv`` and ``diario*.xlsx``, sorted by name."""
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.name.lower().startswith("diario") and p.suffix.lower() in JOURNAL_SUFFIXES
-    )
+    files = source_files(folder, suffixes=JOURNAL_SUFFIXES, recursive=False)
+    return [p for p in files if p.name.lower().startswith("diario")]
 
 
 def chart_file(folder: Path) -> Path | None:
     """The company's chart of accounts export, when present."""
-    path = folder / CHART_FILE
-    return path if path.is_file() else None
+    return source_file(folder, CHART_FILE)
+
+
+# --- symlinks: the one rule for every file the load reads -----------------------------------------------------------
+# A symlinked company folder, module folder, sub-folder or file could make a load publish another company's files, so
+# the load follows none: it is rejected naming each one (symlink_problems), and the readers find and open files only
+# through source_file / source_files, which never go through a symlink.
+
+
+def symlink_on_the_way(folder: Path, *parts: str) -> Path | None:
+    """The first symlink from the company ``folder`` (itself included) down to ``folder/parts``; None when none."""
+    path = folder
+    if path.is_symlink():
+        return path
+    for part in Path(*parts).parts:
+        path = path / part
+        if path.is_symlink():
+            return path
+    return None
+
+
+def source_file(folder: Path, *parts: str) -> Path | None:
+    """``folder/parts`` when it is a regular file reached through no symlink; None otherwise (absent or refused)."""
+    path = folder.joinpath(*parts)
+    return path if symlink_on_the_way(folder, *parts) is None and path.is_file() else None
+
+
+def source_files(
+    folder: Path, *parts: str, suffixes: tuple[str, ...] | None = None, recursive: bool = True
+) -> list[Path]:
+    """Every regular file in (``recursive``: below) ``folder/parts``, sorted; hidden entries and symlinks left out."""
+    base = folder.joinpath(*parts)
+    if symlink_on_the_way(folder, *parts) is not None or not base.is_dir():
+        return []
+    found = []
+    for root, dirs, files in os.walk(base):  # followlinks=False: a symlinked sub-folder is never entered
+        dirs[:] = [d for d in dirs if recursive and not d.startswith(".")]
+        for name in files:
+            path = Path(root) / name
+            if name.startswith(".") or path.is_symlink() or not path.is_file():
+                continue
+            if suffixes is None or path.suffix.lower() in suffixes:
+                found.append(path)
+    return sorted(found)
+
+
+def symlink_problems(folder: Path) -> list[Problem]:
+    """One error per symlink in a company's export (the company folder, a module folder, a sub-folder or a file)."""
+    if folder.is_symlink():
+        return [_symlink_problem(folder.name, f"La carpeta de la empresa {folder.name}")]
+    problems = []
+    for root, dirs, files in os.walk(folder):  # followlinks=False
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in [*dirs, *sorted(f for f in files if not f.startswith("."))]:
+            path = Path(root) / name
+            if path.is_symlink():
+                relative = path.relative_to(folder).as_posix()
+                what = f"La carpeta {relative}" if path.is_dir() else f"El archivo {relative}"
+                problems.append(_symlink_problem(f"{folder.name}/{relative}", what))
+    return problems
+
+
+def _symlink_problem(file: str, what: str) -> Problem:
+    message = (
+        f"{what} es un enlace simbólico: la carga no sigue enlaces porque podría publicar archivos de otra empresa "
+        "o de fuera de su carpeta. Sustitúyalo por la carpeta o el archivo real"
+    )
+    return Problem("source_symlink", message, file=file)
 
 
 def source_hash(files: list[Path], extra: str = "", root: Path | None = None) -> str:

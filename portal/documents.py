@@ -12,8 +12,10 @@ import io
 import os
 import re
 import secrets
+import struct
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,14 +58,26 @@ ALLOWED_TEXT = "PDF, JPEG, PNG, Excel (.xlsx), Word (.docx), CSV y texto (.txt)"
 ACCEPTED_EXTENSIONS = sorted(e.lstrip(".") for e in KIND_OF_EXTENSION)  # for st.file_uploader(type=...)
 HTML_EXTENSIONS = (".html", ".htm", ".xhtml", ".shtml", ".svg", ".xml", ".js", ".mht", ".mhtml", ".hta")
 HTML_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<?xml", b"<iframe", b"<meta")
+# Tags refused anywhere in a text file, and in the first KB of a PDF or image (where readers and browsers sniff).
+HTML_TAGS = (
+    b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<iframe", b"<object", b"<embed",
+    b"<img", b"<meta",
+)  # fmt: skip
+SNIFFED_BYTES = 1024
 MAX_ZIP_MEMBERS = 1000
 MAX_ZIP_UNCOMPRESSED = 100 * 1024 * 1024  # a larger Office file is treated as a zip bomb
+ZIP_CHUNK = 64 * 1024  # inflated and counted this much at a time
+ZIP_UNREADABLE = "el archivo comprimido está dañado, cifrado o usa una compresión no admitida"
 MAX_NAME = 200
 MAX_TITLE = 200
 
 
 class UploadRejected(PortalError):
     """A file that is not stored; the message says why, in Spanish, for the person who sent it."""
+
+
+class ContentRefused(Exception):
+    """Content refused for what was found inside it; the Spanish reason completes the message naming the file."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +119,61 @@ def clean_name(name: str) -> str:
     return stem[: MAX_NAME - len(suffix)] + suffix
 
 
+def inflated_size(content: bytes, member: zipfile.ZipInfo, budget: int) -> int:
+    """The bytes ``member`` really holds, counted while inflating it ZIP_CHUNK at a time; ContentRefused past budget.
+
+    The sizes the zip declares are not trusted: the deflate stream is read from the member's local header until it
+    ends by itself, and a member whose real size differs from the declared one is refused.
+    """
+    too_big = f"descomprimido ocupa más de {megabytes(MAX_ZIP_UNCOMPRESSED)} (posible bomba zip)"
+    header = struct.unpack_from("<4s2xHH16xHH", content, member.header_offset)  # the member's local header
+    signature, flags, method, name_length, extra_length = header
+    if signature != b"PK\x03\x04" or flags & 1 or method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ContentRefused(ZIP_UNREADABLE)
+    position = member.header_offset + 30 + name_length + extra_length
+    if method == zipfile.ZIP_STORED:  # stored bytes lie in the upload itself
+        size = member.compress_size
+        if position + size > len(content):
+            raise ContentRefused(ZIP_UNREADABLE)
+    else:
+        inflater, size = zlib.decompressobj(-zlib.MAX_WBITS), 0
+        while not inflater.eof:
+            data = inflater.unconsumed_tail
+            if not data:
+                data = content[position : position + ZIP_CHUNK]
+                position += len(data)
+                if not data:
+                    raise ContentRefused(ZIP_UNREADABLE)  # the stream is cut short
+            size += len(inflater.decompress(data, ZIP_CHUNK))
+            if size > budget:
+                raise ContentRefused(too_big)
+    if size > budget:
+        raise ContentRefused(too_big)
+    if size != member.file_size:
+        raise ContentRefused("declara un tamaño descomprimido que no es el real (posible bomba zip)")
+    return size
+
+
 def office_kind(content: bytes) -> str | None:
-    """'xlsx' or 'docx' for an Office Open XML zip (members and sizes checked before reading), else None."""
+    """'xlsx' or 'docx' for an Office Open XML zip, else None; every member is inflated and measured first.
+
+    ContentRefused when the zip has too many members, inflates to more than MAX_ZIP_UNCOMPRESSED in all, lies about
+    its sizes or cannot be read.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
-            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_ZIP_UNCOMPRESSED:
-                return None
-            names = {m.filename for m in members}
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise ContentRefused(ZIP_UNREADABLE) from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ContentRefused(f"tiene más de {MAX_ZIP_MEMBERS} archivos dentro")
+    budget = MAX_ZIP_UNCOMPRESSED
+    try:
+        for member in members:
+            budget -= inflated_size(content, member, budget)
+    except (zlib.error, struct.error):
+        raise ContentRefused(ZIP_UNREADABLE) from None
+    names = {m.filename for m in members}
     if "[Content_Types].xml" not in names:
         return None
     if "xl/workbook.xml" in names:
@@ -124,16 +183,23 @@ def office_kind(content: bytes) -> str | None:
     return None
 
 
-def looks_like_html(content: bytes) -> bool:
-    """True when a text file starts (after blanks and a BOM) like HTML, SVG or XML a browser would render."""
-    head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith(HTML_STARTS) or b"<script" in head or b"<html" in head
+def html_tag(content: bytes) -> str | None:
+    """The first HTML, SVG or script tag found anywhere in ``content`` (any case), e.g. '<script'; None when none."""
+    lowered = content.lower()
+    return next((tag.decode() for tag in HTML_TAGS if tag in lowered), None)
 
 
 def text_kind(content: bytes) -> bool:
-    """True for plain text: no NUL bytes, decodable as UTF-8 (or Windows-1252) and not HTML."""
-    if b"\x00" in content or looks_like_html(content):
+    """True for plain text: no NUL bytes and decodable as UTF-8 (or Windows-1252).
+
+    ContentRefused when it starts like HTML, SVG or XML, or has an HTML or script tag anywhere in the whole file.
+    """
+    if b"\x00" in content:
         return False
+    head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    tag = next((start.decode() for start in HTML_STARTS if head.startswith(start)), None) or html_tag(content)
+    if tag:
+        raise ContentRefused(f"contiene HTML o código de página web («{tag}»)")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             content.decode(encoding)
@@ -144,19 +210,23 @@ def text_kind(content: bytes) -> bool:
 
 
 def content_kind(content: bytes) -> str | None:
-    """The allow-listed kind of ``content`` judged by its bytes (magic numbers), never by name; None otherwise."""
+    """The allow-listed kind of ``content`` judged by its bytes (magic numbers), never by name; None otherwise.
+
+    ContentRefused, with the reason, for a PDF or image with HTML in its first KB (a file that is also a web page),
+    text with HTML anywhere, and a zip over its limits.
+    """
     guessed = filetype.guess(content)
-    if guessed is not None:
-        if guessed.extension == "pdf" and content.startswith(b"%PDF-"):
-            return "pdf"
-        if guessed.extension == "jpg":
-            return "jpeg"
-        if guessed.extension == "png":
-            return "png"
-        if guessed.extension in ("zip", "xlsx", "docx"):
-            return office_kind(content)
+    if guessed is None:
+        return "txt" if text_kind(content) else None
+    if guessed.extension in ("zip", "xlsx", "docx"):
+        return office_kind(content)
+    kind = {"pdf": "pdf", "jpg": "jpeg", "png": "png"}.get(guessed.extension)
+    if kind is None or (kind == "pdf" and not content.startswith(b"%PDF-")):
         return None
-    return "txt" if text_kind(content) else None
+    tag = html_tag(content[:SNIFFED_BYTES])
+    if tag:
+        raise ContentRefused(f"tiene HTML en su primer KB («{tag}»): sería a la vez {kind.upper()} y página web")
+    return kind
 
 
 def validate_upload(name: str, content: bytes, settings: Settings) -> CheckedFile:
@@ -170,17 +240,20 @@ def validate_upload(name: str, content: bytes, settings: Settings) -> CheckedFil
             f"El archivo «{file_name}» ocupa {megabytes(len(content))} y el máximo es "
             f"{fmt.number(settings.upload_max_mb, 0)} MB: no se ha guardado."
         )
-    kind = content_kind(content)
     claimed = KIND_OF_EXTENSION.get(Path(file_name).suffix.lower())
     if claimed is None:
         raise UploadRejected(f"El tipo del archivo «{file_name}» no está permitido. Se admiten: {ALLOWED_TEXT}.")
+    try:
+        kind, reason = content_kind(content), ""
+    except ContentRefused as exc:
+        kind, reason = None, f": {exc}"
     if kind == "txt" and claimed == "csv":
         kind = "csv"
     if kind != claimed:
         what = {"csv": "un CSV", "txt": "un texto"}.get(claimed, f"un {claimed.upper()}")
         raise UploadRejected(
-            f"El contenido del archivo «{file_name}» no es {what} aunque su nombre lo diga: no se ha guardado. "
-            f"Se admiten: {ALLOWED_TEXT}."
+            f"El contenido del archivo «{file_name}» no es {what} aunque su nombre lo diga{reason}. "
+            f"No se ha guardado. Se admiten: {ALLOWED_TEXT}."
         )
     return CheckedFile(file_name, kind, KINDS[kind][0], len(content), hashlib.sha256(content).hexdigest())
 

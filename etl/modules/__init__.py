@@ -2,7 +2,8 @@
 
 Each reader reads its module's files of one company folder (docs/sources.md §4–8) into DuckDB tables of the
 load's connection, after the journal (table ``journal``) and the chart (table ``accounts``) are in place, and
-returns its problems and the Parquet files it adds to the snapshot. A module with no files adds nothing.
+returns its problems and the Parquet files it adds to the snapshot. A module with no files adds nothing. Readers
+find and open their files only through ``etl.sources.source_file`` / ``source_files``, which never follow a symlink.
 Errors reject the whole company's load (the previous snapshot stays published); warnings are shown to staff.
 """
 
@@ -35,20 +36,6 @@ class ModuleReader:
     name: str  # the module's folder under the company folder ('impuestos', 'laboral', ...)
     inputs: Callable[[Path], list[Path]]  # company folder -> every file the reader reads (sorted)
     read: Callable[[duckdb.DuckDBPyConnection, Path, CompanyInfo], ModuleOutput]
-
-
-def files_under(folder: Path, *, suffixes: tuple[str, ...] | None = None) -> list[Path]:
-    """Every regular file below ``folder`` (sorted, hidden files and symlinks left out); [] when absent."""
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts) or path.is_symlink() or not path.is_file():
-            continue
-        if suffixes is None or path.suffix.lower() in suffixes:
-            found.append(path)
-    return found
 
 
 def readers() -> tuple[ModuleReader, ...]:

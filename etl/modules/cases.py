@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl.modules import ModuleOutput, ModuleReader, files_under
+from etl.modules import ModuleOutput, ModuleReader
 from etl.modules.invoices import (
     RowError,
     Table,
@@ -20,7 +20,7 @@ from etl.modules.invoices import (
     text,
 )
 from etl.problems import Problem
-from etl.sources import CompanyInfo, display_name
+from etl.sources import CompanyInfo, display_name, source_file, source_files
 
 FOLDER = "expedientes"
 CASES, EVENTS = "expedientes.csv", "hitos.csv"
@@ -111,20 +111,18 @@ TABLES = {"cases": (CASE_TABLE, "opened, code"), "case_events": (EVENT_TABLE, "c
 
 def inputs(folder: Path) -> list[Path]:
     """expedientes.csv and hitos.csv when present."""
-    base = folder / FOLDER
-    return [p for p in files_under(base) if p.parent == base and p.name in (CASES, EVENTS)]
+    return [p for p in source_files(folder, FOLDER, recursive=False) if p.name in (CASES, EVENTS)]
 
 
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
     """Read and validate the company's case files; every shared and internal row is kept (flags filter on read)."""
-    base = folder / FOLDER
     if not inputs(folder):
         return ModuleOutput()
     problems: list[Problem] = []
     tables = {}
     for name, columns in ((CASES, CASE_COLUMNS), (EVENTS, EVENT_COLUMNS)):
-        path = base / name
-        if not path.is_file():
+        path = source_file(folder, FOLDER, name)
+        if path is None:
             if name == CASES:  # a company may have case files without milestones, never the reverse
                 problems.append(Problem("case_missing_file", f"Falta el archivo {name}", file=f"{FOLDER}/{name}"))
             tables[name] = Table(f"{FOLDER}/{name}", [])

@@ -8,10 +8,10 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from etl.modules import ModuleOutput, ModuleReader, files_under
+from etl.modules import ModuleOutput, ModuleReader
 from etl.modules.invoices import RowError, Table, day, duplicates, one_of, read_table, store_rows, text
 from etl.problems import Problem
-from etl.sources import CompanyInfo
+from etl.sources import CompanyInfo, source_file, source_files
 
 FOLDER = "documentos"
 INDEX = "indice.csv"
@@ -29,7 +29,7 @@ ORDERS = {"documents": "doc_date DESC, category, title", "document_files": "sha2
 
 def inputs(folder: Path) -> list[Path]:
     """indice.csv and every file under documentos/ (a changed PDF reloads the company)."""
-    return files_under(folder / FOLDER)
+    return source_files(folder, FOLDER)
 
 
 def relative_path(value: str, category: str, year: int) -> PurePosixPath:
@@ -48,15 +48,14 @@ def relative_path(value: str, category: str, year: int) -> PurePosixPath:
     return path
 
 
-def parse_document(base: Path, values: dict[str, str]) -> dict:
+def parse_document(folder: Path, values: dict[str, str]) -> dict:
     """One indice.csv row: fields checked, the file found under documentos/ and checked to be a real PDF."""
     title = text("titulo", values["titulo"])
     category = one_of("categoria", values["categoria"], CATEGORIES)
     issued = day("fecha", values["fecha"])
     relative = relative_path(values["archivo"], category, issued.year)
-    path = base.joinpath(*relative.parts)
-    root = base.resolve()
-    if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(root):
+    path = source_file(folder, FOLDER, *relative.parts)  # no '..' (relative_path) and no symlink on the way
+    if path is None:
         raise RowError(f"archivo «{values['archivo']}» no existe en {FOLDER}/")
     content = path.read_bytes()
     if not content.startswith(PDF_MAGIC):
@@ -76,19 +75,18 @@ def parse_document(base: Path, values: dict[str, str]) -> dict:
 
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
     """Read and validate the document index; any bad row rejects the load with its file and line named."""
-    base = folder / FOLDER
     if not inputs(folder):
         return ModuleOutput()
     problems: list[Problem] = []
     name = f"{FOLDER}/{INDEX}"
-    path = base / INDEX
-    if not path.is_file():
+    path = source_file(folder, FOLDER, INDEX)
+    if path is None:
         return ModuleOutput(problems=[Problem("document_missing_file", f"Falta el archivo {INDEX}", file=name)])
     table = read_table(path, COLUMNS, "document", problems) or Table(name, [])
     rows = []
     for line, values in table.rows:
         try:
-            rows.append({**parse_document(base, values), "source_line": line})
+            rows.append({**parse_document(folder, values), "source_line": line})
         except RowError as exc:
             problems.append(Problem("document_row", str(exc), file=table.name, line=line))
     problems += duplicates(rows, lambda r: (r["path"],), table.name, "archivo", "document_duplicate")

@@ -27,9 +27,9 @@ import pandas as pd
 from lxml import etree
 from stdnum.es import nif as es_nif
 
-from etl.modules import ModuleOutput, ModuleReader, files_under
+from etl.modules import ModuleOutput, ModuleReader
 from etl.problems import Problem
-from etl.sources import CompanyInfo, display_name
+from etl.sources import CompanyInfo, display_name, source_file, source_files
 
 FOLDER = "facturas"
 INVOICES, LINES, PDF_FOLDER = "facturas.csv", "lineas.csv", "pdf"
@@ -301,12 +301,12 @@ def line_rules(invoices: list[dict], lines: list[dict], files: tuple[str, str]) 
 
 
 def read_pdfs(folder: Path, invoices: list[dict], invoice_file: str) -> tuple[list[dict], list[Problem]]:
-    """The PDF of each invoice; a missing, unlisted or non-PDF file is a warning (the invoice stays)."""
+    """The PDF of each invoice (facturas/pdf/); a missing, unlisted or non-PDF file is a warning (the invoice stays)."""
     found, problems = {}, []
-    for path in files_under(folder / PDF_FOLDER, suffixes=(".pdf",)):
+    for path in source_files(folder, FOLDER, PDF_FOLDER, suffixes=(".pdf",)):
         content = path.read_bytes()
         name = f"{PDF_FOLDER}/{path.name}"
-        if path.parent != folder / PDF_FOLDER or path.stem not in {i["number"] for i in invoices}:
+        if path.parent != folder / FOLDER / PDF_FOLDER or path.stem not in {i["number"] for i in invoices}:
             message = f"{path.name} no corresponde a ninguna factura de {INVOICES}: no se publica"
             problems.append(Problem("invoice_pdf_unlisted", message, file=name, severity="warning"))
         elif not content.startswith(PDF_MAGIC):
@@ -621,19 +621,18 @@ ORDERS = {"invoices": "issue_date, number", "invoice_lines": "number, line", "in
 
 def inputs(folder: Path) -> list[Path]:
     """facturas.csv, lineas.csv, every PDF under facturas/pdf/ and every XML / XSIG under facturas/."""
-    base = folder / FOLDER
-    csvs = [p for p in files_under(base) if p.parent == base and p.name in (INVOICES, LINES)]
-    return sorted(csvs + files_under(base / PDF_FOLDER, suffixes=(".pdf",)) + xml_files(folder))
+    csvs = [p for p in source_files(folder, FOLDER, recursive=False) if p.name in (INVOICES, LINES)]
+    return sorted(csvs + source_files(folder, FOLDER, PDF_FOLDER, suffixes=(".pdf",)) + xml_files(folder))
 
 
 def xml_files(folder: Path) -> list[Path]:
     """Every .xml / .xsig under facturas/ (read when in facturas/facturae/, else only warned about)."""
-    return files_under(folder / FOLDER, suffixes=FACTURAE_SUFFIXES)
+    return source_files(folder, FOLDER, suffixes=FACTURAE_SUFFIXES)
 
 
 def facturae_files(folder: Path) -> list[Path]:
     """The Facturae files the reader reads: facturas/facturae/**/*.xml and *.xsig."""
-    return files_under(folder / FOLDER / FACTURAE_FOLDER, suffixes=FACTURAE_SUFFIXES)
+    return source_files(folder, FOLDER, FACTURAE_FOLDER, suffixes=FACTURAE_SUFFIXES)
 
 
 def facturae_warnings(folder: Path) -> list[Problem]:
@@ -652,14 +651,13 @@ def facturae_warnings(folder: Path) -> list[Problem]:
 
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
     """Read and validate the firm's invoices to the company; errors name file and line, a missing PDF warns."""
-    base = folder / FOLDER
     if not inputs(folder):
         return ModuleOutput()
     problems: list[Problem] = []
     tables = {}
     for name, columns in ((INVOICES, INVOICE_COLUMNS), (LINES, LINE_COLUMNS)):
-        path = base / name
-        if not path.is_file():
+        path = source_file(folder, FOLDER, name)
+        if path is None:
             problems.append(Problem("invoice_missing_file", f"Falta el archivo {name}", file=f"{FOLDER}/{name}"))
             tables[name] = Table(f"{FOLDER}/{name}", [])
         else:
@@ -679,7 +677,7 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
     problems += found
     if any(p.severity == "error" for p in problems):
         return ModuleOutput(problems=problems[:MAX_PROBLEMS])
-    pdfs, warnings = read_pdfs(base, invoices, files[0])
+    pdfs, warnings = read_pdfs(folder, invoices, files[0])
     problems += warnings + facturae_warnings(folder)
     store_rows(con, "invoices", INVOICE_TABLE, invoices)
     store_rows(con, "invoice_lines", LINE_TABLE, lines)

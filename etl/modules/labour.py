@@ -17,9 +17,9 @@ import pandas as pd
 from stdnum.es import dni, nie
 from stdnum.es import nif as es_nif
 
-from etl.modules import ModuleOutput, ModuleReader, files_under
+from etl.modules import ModuleOutput, ModuleReader
 from etl.problems import Problem
-from etl.sources import CompanyInfo, display_name
+from etl.sources import CompanyInfo, display_name, source_file, source_files
 
 FOLDER = "laboral"
 EMPLOYEES, PAYROLL, LEAVE = "empleados.csv", "nominas.csv", "bajas.csv"
@@ -384,7 +384,7 @@ def journal_check(con: duckdb.DuckDBPyConnection, payroll: list[dict], table: st
 
 def inputs(folder: Path) -> list[Path]:
     """The three labour files present under the company folder."""
-    return [p for p in files_under(folder / FOLDER) if p.parent == folder / FOLDER and p.name in COLUMNS]
+    return [p for p in source_files(folder, FOLDER, recursive=False) if p.name in COLUMNS]
 
 
 def _frame(rows: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -419,14 +419,13 @@ def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
 
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
     """Read and validate the company's labour files; errors name file and line, journal differences warn."""
-    base = folder / FOLDER
     if not inputs(folder):
         return ModuleOutput()
     problems: list[Problem] = []
     tables = {}
     for name in COLUMNS:
-        path = base / name
-        if not path.is_file():
+        path = source_file(folder, FOLDER, name)
+        if path is None:
             if name != LEAVE:
                 problems.append(Problem("labour_missing_file", f"Falta el archivo {name}", file=f"{FOLDER}/{name}"))
             tables[name] = Table(f"{FOLDER}/{name}", [])

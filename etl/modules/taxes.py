@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.modules import ModuleOutput, ModuleReader, files_under
+from etl.modules import ModuleOutput, ModuleReader
 from etl.problems import Problem
-from etl.sources import CompanyInfo, display_name
+from etl.sources import CompanyInfo, display_name, source_file, source_files
 
 FOLDER = "impuestos"
 FILINGS, BOXES, RECEIPTS = "presentaciones.csv", "casillas.csv", "justificantes"
@@ -336,8 +336,8 @@ def receipt_files(folder: Path, filings: list[dict], table: str) -> tuple[list[d
     """The receipt PDF of each return: a missing one is a warning, a file that is not a PDF an error."""
     found, problems = [], []
     for filing in filings:
-        path = folder / FOLDER / RECEIPTS / f"{filing['receipt']}.pdf"
-        if not path.is_file() or path.is_symlink():
+        path = source_file(folder, FOLDER, RECEIPTS, f"{filing['receipt']}.pdf")
+        if path is None:
             problems.append(
                 Problem(
                     "tax_missing_receipt",
@@ -476,9 +476,8 @@ def annual_check(boxes: list[dict], table: str) -> list[Problem]:
 
 def inputs(folder: Path) -> list[Path]:
     """The two tax files and every receipt PDF under the company folder."""
-    base = folder / FOLDER
-    tables = [p for p in files_under(base) if p.parent == base and p.name in COLUMNS]
-    receipts = [p for p in files_under(base / RECEIPTS, suffixes=(".pdf",)) if p.parent == base / RECEIPTS]
+    tables = [p for p in source_files(folder, FOLDER, recursive=False) if p.name in COLUMNS]
+    receipts = source_files(folder, FOLDER, RECEIPTS, suffixes=(".pdf",), recursive=False)
     return tables + receipts
 
 
@@ -512,14 +511,13 @@ def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
 
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
     """Read and validate the company's tax files; errors name file and line, cross-check differences warn."""
-    base = folder / FOLDER
     if not inputs(folder):
         return ModuleOutput()
     problems: list[Problem] = []
     tables = {}
     for name in COLUMNS:
-        path = base / name
-        if not path.is_file():
+        path = source_file(folder, FOLDER, name)
+        if path is None:
             problems.append(Problem("tax_missing_file", f"Falta el archivo {name}", file=f"{FOLDER}/{name}"))
             tables[name] = Table(f"{FOLDER}/{name}", [])
             continue

@@ -21,9 +21,9 @@ from stdnum import iban as std_iban
 from stdnum.es import ccc
 from stdnum.es import nif as es_nif
 
-from etl.modules import ModuleOutput, ModuleReader, files_under
+from etl.modules import ModuleOutput, ModuleReader
 from etl.problems import Problem
-from etl.sources import COMPANY_FILE, CompanyInfo, display_name
+from etl.sources import COMPANY_FILE, CompanyInfo, display_name, source_file, source_files
 
 FOLDER = "tesoreria"
 ITEMS = "efectos.csv"
@@ -237,10 +237,10 @@ def read_items(path: Path, problems: list[Problem]) -> list[dict]:
 
 def bank_accounts(folder: Path, problems: list[Problem]) -> dict[str, BankAccount]:
     """IBAN -> bank account of empresa.json ``cuentas_bancarias`` (bad entries are errors naming the entry)."""
-    path = folder / COMPANY_FILE
-    name = display_name(path)
+    path = source_file(folder, COMPANY_FILE)
+    name = display_name(folder / COMPANY_FILE)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8-sig")) if path.is_file() else {}
+        raw = json.loads(path.read_text(encoding="utf-8-sig")) if path else {}
     except (UnicodeDecodeError, json.JSONDecodeError):
         return {}  # reported by etl.sources.read_company_info
     entries = raw.get("cuentas_bancarias", []) if isinstance(raw, dict) else []
@@ -633,14 +633,13 @@ TABLES = {
 
 def statement_files(folder: Path) -> list[Path]:
     """The .n43 files directly under tesoreria/."""
-    base = folder / FOLDER
-    return [p for p in files_under(base, suffixes=(".n43",)) if p.parent == base]
+    return source_files(folder, FOLDER, suffixes=(".n43",), recursive=False)
 
 
 def inputs(folder: Path) -> list[Path]:
     """efectos.csv and the Norma 43 files present under the company folder."""
-    base = folder / FOLDER
-    return [p for p in files_under(base) if p.parent == base and (p.name == ITEMS or p.suffix.lower() == ".n43")]
+    files = source_files(folder, FOLDER, recursive=False)
+    return [p for p in files if p.name == ITEMS or p.suffix.lower() == ".n43"]
 
 
 def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
@@ -658,14 +657,14 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
     if not inputs(folder):
         return ModuleOutput()
     problems: list[Problem] = []
-    items_path = folder / FOLDER / ITEMS
-    items = read_items(items_path, problems) if items_path.is_file() else []
+    items_path = source_file(folder, FOLDER, ITEMS)
+    items = read_items(items_path, problems) if items_path else []
     paths = statement_files(folder)
     banks = bank_accounts(folder, problems) if paths else {}
     statements, movements = read_statements(paths, banks, problems)
     if any(p.severity == "error" for p in problems):
         return ModuleOutput(problems=problems[:MAX_PROBLEMS])
-    problems += cartera_problems(con, items, display_name(items_path))
+    problems += cartera_problems(con, items, display_name(folder / FOLDER / ITEMS))
     problems += bank_problems(con, statements, movements)
     _store(con, "treasury_items", items)
     _store(con, "bank_statements", statements)
