@@ -136,7 +136,7 @@ PAGES = (
         "views/expedientes.py", "Expedientes", "expedientes", ":material/folder_open:", ("client",), "expedientes"
     ),
     PageSpec("views/documentos.py", "Documentos", "documentos", ":material/description:", ("client",), "documentos"),
-    PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", roles=("client",)),
+    PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", roles=("client", "staff")),
     PageSpec("views/contacto.py", "Contacto", "contacto", ":material/mail:", roles=("client",)),
 )
 HOME = "inicio"  # url_path of the client home; for staff the same URL opens their first page
@@ -164,12 +164,10 @@ def signed_out_navigation() -> None:
     st.navigation(pages, position="hidden").run()
 
 
-def signed_in_navigation(user: dict, modules: dict, *, just_signed_in: bool) -> None:
+def signed_in_navigation(user: dict, modules: dict) -> None:
     """The user's own pages (rebuilt on every run from the database); the others' URLs lead to a «no access» stub.
 
-    Clients land on Inicio. For staff the root opens their first page; right after a password sign-in it only
-    lists the pages: switching page in that run would drop the component writing the sign-in cookie, and the
-    component's round trip reruns the app anyway.
+    Clients land on Inicio; for staff the root opens their first page.
     """
     mine = [s for s in PAGES if allowed(s, user, modules)]
     others = [stub(s.url_path, no_access, s.title) for s in PAGES if not allowed(s, user, modules)]
@@ -185,41 +183,46 @@ def signed_in_navigation(user: dict, modules: dict, *, just_signed_in: bool) -> 
     others = [page for page in others if page.url_path != HOME]
 
     def home() -> None:
-        if own and not just_signed_in:
+        if own:
             st.switch_page(own[0])
-        for page in own:
-            st.page_link(page)
 
     root = st.Page(home, title="Inicio", url_path=HOME, default=True, visibility="hidden" if own else "visible")
     st.navigation([root, *own, *others], position="sidebar", expanded=True).run()
+
+
+def served_behind_the_edge() -> bool:
+    """True when the portal's HTTP edge (server.py: cookies, headers, media rules) is in front of this script."""
+    import web
+
+    return web.EDGE_ACTIVE or bool(st.config.get_option("global.appTest"))
 
 
 st.set_page_config(page_title="Portal del Cliente", page_icon=":material/account_balance:", layout="wide")
 try:
     settings = load_settings()
     engine = get_engine(settings.db_url)
-    auth, entries = signin.authenticator(settings, engine)
-except PortalError as exc:  # e.g. a weak PORTAL_COOKIE_KEY: say so, open nothing
+except PortalError as exc:  # a setting the portal refuses: say so, open nothing
     st.error(str(exc))
     st.stop()
-
-link = acceso.token_request()
-if link is not None and not st.session_state.get("authentication_status"):
-    acceso.set_password_page(settings, engine, *link)  # ?activar=<token> / ?restablecer=<token> from an e-mail
-    signed_out_navigation()
+if not served_behind_the_edge():
+    st.error("Inicie el portal con `make run` (servidor `server.py`): sin él no hay cookies de sesión seguras.")
     st.stop()
 
-current_user = signin.signed_in_user(
-    settings, engine, auth, entries, below_form=lambda: acceso.forgot_password(settings, engine)
-)
-if current_user is None:
+session = signin.current_session(settings, engine)  # the gate: this connection's cookie, checked on every rerun
+if session is None:
+    link = acceso.token_request()
+    if link is not None:
+        acceso.set_password_page(settings, engine, *link)  # ?activar=<token> / ?restablecer=<token> from an e-mail
+    else:
+        signin.sign_in_page(settings, engine, below_form=lambda: acceso.forgot_password(settings, engine))
     signed_out_navigation()
 else:
+    current_user = session.user
     with st.sidebar:
         st.caption(_ui.plain(f"{settings.firm_name} · {current_user['name']}"))
     granted: dict = {}
     if current_user["role"] == "client":
         company = _client.select_company(engine, current_user)
         granted = access.modules_of(engine, current_user, company) if company else {}
-    signin.sign_out_button(auth, engine)
-    signed_in_navigation(current_user, granted, just_signed_in=signin.just_signed_in())
+    signin.sign_out_button(engine, session)
+    signed_in_navigation(current_user, granted)

@@ -9,7 +9,7 @@ from auth.demo import DEMO_USERS, ensure_demo_clients, is_demo_firm
 from auth.users import ensure_demo_staff
 from etl import service
 from etl.__main__ import main as etl_main
-from portal.settings import load_settings
+from portal.settings import load_settings, restrict_new_files
 
 CREDENTIALS_FILE = "demo_credentials.txt"
 
@@ -17,7 +17,6 @@ CREDENTIALS_FILE = "demo_credentials.txt"
 def bootstrap() -> int:
     """Generate the demo firm if the source folder is empty, load every company, print the staff credentials."""
     settings = load_settings()
-    settings.signing_key()  # refuses a weak configured key before anything starts
     if not service.source_companies(settings):
         print(f"No hay exportaciones en {settings.sources}: se genera el despacho de demostración.")
         if etl_main(["demo"]) != 0:
@@ -49,4 +48,5 @@ def print_demo_clients(created: list[tuple[str, str]], demo: bool, path) -> None
 
 
 if __name__ == "__main__":
+    restrict_new_files()
     sys.exit(bootstrap())

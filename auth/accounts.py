@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from auth import access, tokens, users
 from auth.passwords import check_password, hash_password
 from portal import audit, fmt, mail
-from portal.db import clients, companies
+from portal.db import clients, companies, one_time_tokens
 from portal.db import users as users_table
 from portal.errors import PortalError
 from portal.settings import Settings
@@ -64,11 +64,9 @@ def policy_context(settings: Settings, engine: Engine, user: dict) -> list[str]:
     return [word for word in words if word]
 
 
-def _store_password(conn: Connection, user_id: int, password_hash: str, *, end_sessions: datetime | None) -> None:
-    """Set the hash, lift any lockout and, with ``end_sessions``, revoke every session issued until then."""
+def _store_password(conn: Connection, user_id: int, password_hash: str) -> None:
+    """Set the hash and lift any lockout (the caller ends the sessions it must)."""
     values: dict = dict(password_hash=password_hash, failed_attempts=0, locked_at=None)
-    if end_sessions is not None:
-        values["tokens_valid_after"] = end_sessions
     conn.execute(sa.update(users_table).where(users_table.c.id == user_id).values(**values))
 
 
@@ -138,7 +136,7 @@ def _set_with_token(
     with engine.begin() as conn:
         if tokens.redeem(conn, token, purpose, now=moment) != user["id"]:  # used meanwhile by another request
             raise AccountError(INVALID_LINK)
-        _store_password(conn, user["id"], password_hash, end_sessions=moment if purpose == "reset" else None)
+        _store_password(conn, user["id"], password_hash)
         if purpose == "activation":
             audit.record(conn, "account_activated", actor=user["username"], actor_role=user["role"], at=moment)
         else:
@@ -146,6 +144,8 @@ def _set_with_token(
             audit.record(
                 conn, "password_changed", actor=user["username"], actor_role=user["role"], detail=detail, at=moment
             )
+    if purpose == "reset":
+        users.revoke_sessions(engine, user["username"], now=moment, reason="password")
     return user
 
 
@@ -198,6 +198,9 @@ def _send_reset(settings: Settings, engine: Engine, identifier: str, now: dateti
     ]
     outcomes = []
     for user in found:
+        if _resets_in_last_hour(engine, user["id"], moment) >= settings.reset_emails_per_hour:
+            outcomes.append(f"no enviado a {user['username']}: límite de {settings.reset_emails_per_hour} por hora")
+            continue
         ttl = timedelta(minutes=settings.reset_minutes)
         token = tokens.issue(engine, user["id"], "reset", ttl=ttl, now=moment)
         body = (
@@ -225,13 +228,34 @@ def _send_reset(settings: Settings, engine: Engine, identifier: str, now: dateti
     )
 
 
+def _resets_in_last_hour(engine: Engine, user_id: int, moment: datetime) -> int:
+    """Reset links issued to the user in the hour before ``moment`` (the e-mail rate limit counts them)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count())
+            .select_from(one_time_tokens)
+            .where(
+                one_time_tokens.c.user_id == user_id,
+                one_time_tokens.c.purpose == "reset",
+                one_time_tokens.c.created_at > moment - timedelta(hours=1),
+            )
+        ).scalar_one()
+
+
 # --- signed-in users ----------------------------------------------------------------------------------------------
 
 
 def change_password(
-    settings: Settings, engine: Engine, username: str, current: str, new: str, *, now: datetime | None = None
+    settings: Settings,
+    engine: Engine,
+    username: str,
+    current: str,
+    new: str,
+    *,
+    now: datetime | None = None,
+    keep_session_id: int | None = None,
 ) -> None:
-    """Change a signed-in user's password; every session issued before (this browser's too) ends.
+    """Change a signed-in user's password; every other session of the user ends (``keep_session_id`` stays).
 
     A wrong current password counts as a failed sign-in (the form cannot be used to guess it).
     """
@@ -251,8 +275,9 @@ def change_password(
         raise AccountError("La nueva contraseña debe ser distinta de la actual.")
     password_hash = hash_password(new, context=policy_context(settings, engine, user))
     with engine.begin() as conn:
-        _store_password(conn, user["id"], password_hash, end_sessions=moment)
+        _store_password(conn, user["id"], password_hash)
         audit.record(conn, "password_changed", actor=user["username"], actor_role=user["role"], at=moment)
+    users.revoke_sessions(engine, user["username"], now=moment, reason="password", keep_session_id=keep_session_id)
 
 
 def set_password(settings: Settings, engine: Engine, username: str, password: str, *, actor: str) -> None:
@@ -260,7 +285,7 @@ def set_password(settings: Settings, engine: Engine, username: str, password: st
     user = _existing(engine, username)
     password_hash = hash_password(password, context=policy_context(settings, engine, user))
     with engine.begin() as conn:
-        _store_password(conn, user["id"], password_hash, end_sessions=_moment(None))
+        _store_password(conn, user["id"], password_hash)
         detail = "fijada por el despacho"
         audit.record(
             conn,
@@ -270,6 +295,7 @@ def set_password(settings: Settings, engine: Engine, username: str, password: st
             target=user["username"],
             detail=detail,
         )
+    users.revoke_sessions(engine, user["username"], reason="password")
 
 
 def send_contact(settings: Settings, engine: Engine, user: dict, company: str, subject: str, body: str) -> None:
@@ -313,6 +339,14 @@ def send_contact(settings: Settings, engine: Engine, user: dict, company: str, s
 
 
 # --- staff actions (pages and CLI share them; each writes its audit record) ----------------------------------------
+
+
+def end_other_sessions(engine: Engine, user: dict, *, keep_session_id: int | None) -> None:
+    """«Cerrar todas las demás sesiones» in Mi cuenta: every session of the user but the one it is using."""
+    users.revoke_sessions(engine, user["username"], reason="revoked", keep_session_id=keep_session_id)
+    audit.record(
+        engine, "sessions_revoked", actor=user["username"], actor_role=user["role"], detail="todas las demás sesiones"
+    )
 
 
 def force_logout(engine: Engine, username: str, *, actor: str) -> None:

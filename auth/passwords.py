@@ -1,4 +1,4 @@
-"""Password policy and bcrypt hashing (12 rounds, compatible with streamlit-authenticator's ``Hasher``)."""
+"""Password policy and bcrypt hashing (12 rounds)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from portal.db import one_time_tokens
 
-PURPOSES = ("activation", "reset")
+PURPOSES = ("activation", "reset", "session", "session_mfa")  # session*: the sign-in hand-off
 TOKEN_BYTES = 32  # 256 random bits, 43 URL-safe characters
 MAX_TOKEN_CHARS = 128  # anything longer cannot be one of ours
 
@@ -34,8 +34,19 @@ def _check_purpose(purpose: str) -> None:
         raise ValueError(f"unknown token purpose {purpose!r}")
 
 
-def issue(bind: Engine | Connection, user_id: int, purpose: str, *, ttl: timedelta, now: datetime | None = None) -> str:
-    """A new token for the user, valid for ``ttl``; the user's earlier unused tokens of that purpose stop working."""
+def issue(
+    bind: Engine | Connection,
+    user_id: int,
+    purpose: str,
+    *,
+    ttl: timedelta,
+    now: datetime | None = None,
+    binding: str | None = None,
+) -> str:
+    """A new token for the user, valid for ``ttl``; the user's earlier unused tokens of that purpose stop working.
+
+    ``binding`` (a digest) ties the token to something only its rightful holder presents along with it.
+    """
     _check_purpose(purpose)
     moment = _utc(now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -55,6 +66,7 @@ def issue(bind: Engine | Connection, user_id: int, purpose: str, *, ttl: timedel
                 user_id=user_id,
                 purpose=purpose,
                 token_hash=digest(token),
+                binding=binding,
                 created_at=moment,
                 expires_at=moment + ttl,
             )
@@ -80,15 +92,21 @@ def peek(bind: Engine | Connection, token: str, purpose: str, *, now: datetime |
         return conn.execute(sa.select(one_time_tokens.c.user_id).where(*_valid(token, purpose, _utc(now)))).scalar()
 
 
-def redeem(bind: Engine | Connection, token: str, purpose: str, *, now: datetime | None = None) -> int | None:
-    """Use the token once (atomically: of two concurrent redeems only one wins); the user id, or None."""
+def redeem(
+    bind: Engine | Connection, token: str, purpose: str, *, now: datetime | None = None, binding: str | None = None
+) -> int | None:
+    """Use the token once (atomically: of two concurrent redeems only one wins); the user id, or None.
+
+    A token issued with a binding is redeemed only with the same binding.
+    """
     _check_purpose(purpose)
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
         return None
     moment = _utc(now)
+    bound = one_time_tokens.c.binding.is_(None) if binding is None else one_time_tokens.c.binding == binding
     statement = (
         sa.update(one_time_tokens)
-        .where(*_valid(token, purpose, moment))
+        .where(*_valid(token, purpose, moment), bound)
         .values(used_at=moment)
         .returning(one_time_tokens.c.user_id)
     )

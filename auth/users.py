@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from auth.passwords import check_password, generate_password, hash_password
-from portal.db import users
+from portal.db import sessions, users
 from portal.errors import PortalError
 from portal.fmt import to_madrid
 
@@ -87,12 +87,16 @@ def any_staff(engine: Engine) -> bool:
         return conn.execute(sa.select(users.c.id).where(users.c.role == "staff").limit(1)).first() is not None
 
 
-def is_locked(user: dict) -> bool:
-    """Locked by too many failed sign-ins (until staff unlock it)."""
-    return user["locked_at"] is not None or user["failed_attempts"] >= user["max_attempts"]
+def is_locked(user: dict, *, lock_minutes: float = 0, now: datetime | None = None) -> bool:
+    """Locked by too many failed sign-ins: until staff unlock it, or until ``lock_minutes`` after the lock (if > 0)."""
+    if user["locked_at"] is None:
+        return user["failed_attempts"] >= user["max_attempts"]
+    return not lock_minutes or as_utc(user["locked_at"]) > (now or now_utc()) - timedelta(minutes=lock_minutes)
 
 
-def access_problem(user: dict | None, *, today: date | None = None) -> str | None:
+def access_problem(
+    user: dict | None, *, today: date | None = None, lock_minutes: float = 0, now: datetime | None = None
+) -> str | None:
     """Why this user may not use the portal now ('unknown', 'inactive', 'no_password', 'locked', 'expired'), or None."""
     if user is None:
         return "unknown"
@@ -100,7 +104,7 @@ def access_problem(user: dict | None, *, today: date | None = None) -> str | Non
         return "inactive"
     if user["password_hash"] is None:
         return "no_password"
-    if is_locked(user):
+    if is_locked(user, lock_minutes=lock_minutes, now=now):
         return "locked"
     if user["expires_on"] is not None and (today or today_madrid()) > user["expires_on"]:
         return "expired"
@@ -122,8 +126,87 @@ def verify(engine: Engine, username: str, password: str, *, today: date | None =
     return user if matches and access_problem(user, today=today) is None else None
 
 
+def claim_attempt(
+    engine: Engine, username: str, *, lock_minutes: float = 0, now: datetime | None = None
+) -> dict | None:
+    """Count one sign-in attempt *before* any secret is checked; the user's row if this attempt may be checked.
+
+    One conditional UPDATE per attempt, committed before the check: of N simultaneous attempts against a
+    maximum of M, at most M ever reach a password or code check, every attempt is counted (no lost update)
+    and the ones past the maximum are refused without checking anything. A lock older than ``lock_minutes``
+    (when > 0) is lifted first. None for an unknown username or an attempt past the maximum.
+    """
+    moment = now or now_utc()
+    login = username.strip().lower()
+    with engine.begin() as conn:
+        if lock_minutes:
+            conn.execute(
+                sa.update(users)
+                .where(
+                    users.c.username == login,
+                    users.c.locked_at.is_not(None),
+                    users.c.locked_at <= moment - timedelta(minutes=lock_minutes),
+                )
+                .values(failed_attempts=0, locked_at=None)
+            )
+        row = conn.execute(
+            sa.update(users)
+            .where(users.c.username == login)
+            .values(failed_attempts=users.c.failed_attempts + 1)
+            .returning(*users.c)
+        ).first()
+    if row is None:
+        return None
+    user = dict(row._mapping)
+    within = user["locked_at"] is None and user["failed_attempts"] <= user["max_attempts"]
+    return user if within else None
+
+
+def record_failure(engine: Engine, user_id: int, *, now: datetime | None = None) -> bool:
+    """A claimed attempt failed (or was refused): lock the account once its count has reached the maximum.
+
+    True for the one attempt that locked it (so the lock is audited once, however many attempts race).
+    """
+    with engine.begin() as conn:
+        locked = conn.execute(
+            sa.update(users)
+            .where(
+                users.c.id == user_id,
+                users.c.locked_at.is_(None),
+                users.c.failed_attempts >= users.c.max_attempts,
+            )
+            .values(locked_at=now or now_utc())
+        ).rowcount
+    return bool(locked)
+
+
+def record_success(engine: Engine, user_id: int, *, now: datetime | None = None, last_login: bool = True) -> bool:
+    """A claimed attempt succeeded: the counter goes back to zero, unless the account got locked meanwhile (False)."""
+    values: dict = {"failed_attempts": 0}
+    if last_login:
+        values["last_login_at"] = now or now_utc()
+    with engine.begin() as conn:
+        done = conn.execute(
+            sa.update(users).where(users.c.id == user_id, users.c.locked_at.is_(None)).values(**values)
+        ).rowcount
+    return bool(done)
+
+
+def release_attempt(engine: Engine, user_id: int) -> None:
+    """Give back a claimed attempt whose secret was right while another factor is still to be checked."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(users)
+            .where(users.c.id == user_id, users.c.locked_at.is_(None), users.c.failed_attempts > 0)
+            .values(failed_attempts=users.c.failed_attempts - 1)
+        )
+
+
 def record_failed_attempt(engine: Engine, username: str, *, now: datetime | None = None) -> int:
-    """Count one failed sign-in atomically (locking the account at its maximum); the new count, 0 if unknown."""
+    """Count one failed secret check outside the sign-in form (e.g. the current password when changing it).
+
+    Atomic; locks the account at its maximum. The new count, 0 for an unknown user.
+    """
     count = users.c.failed_attempts + 1
     reaches_max = sa.and_(users.c.locked_at.is_(None), count >= users.c.max_attempts)
     statement = (
@@ -138,16 +221,6 @@ def record_failed_attempt(engine: Engine, username: str, *, now: datetime | None
     with engine.begin() as conn:
         row = conn.execute(statement).first()
     return row[0] if row else 0
-
-
-def record_login(engine: Engine, username: str, *, now: datetime | None = None) -> None:
-    """A successful password sign-in: reset the failure counter and remember when."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(users)
-            .where(users.c.username == username)
-            .values(failed_attempts=0, last_login_at=now or now_utc())
-        )
 
 
 def _update(engine: Engine, username: str, **values: object) -> None:
@@ -167,33 +240,34 @@ def set_active(engine: Engine, username: str, active: bool, *, now: datetime | N
     if active:
         _update(engine, username, active=True)
     else:
-        _update(engine, username, active=False, tokens_valid_after=now or now_utc())
+        _update(engine, username, active=False)
+        revoke_sessions(engine, username, now=now, reason="deactivated")
 
 
-def revoke_sessions(engine: Engine, username: str, *, now: datetime | None = None) -> None:
-    """End every session and sign-in cookie of the user issued until now (used by «Cerrar sesión»)."""
-    _update(engine, username, tokens_valid_after=now or now_utc())
+def revoke_sessions(
+    engine: Engine,
+    username: str,
+    *,
+    now: datetime | None = None,
+    reason: str = "revoked",
+    keep_session_id: int | None = None,
+) -> None:
+    """End every server-side session of the user (all but ``keep_session_id``) at its next click in every tab.
 
-
-def authenticator_credentials(engine: Engine, *, today: date | None = None) -> dict:
-    """The ``credentials`` dict for streamlit-authenticator, built from the database on every run.
-
-    The database decides lockouts (per-user ``max_attempts``, atomic counter). The library only sees
-    ``failed_login_attempts`` 1 for users who may not sign in now and 0 for the others, and is called
-    with ``max_login_attempts=1``: it refuses the former before checking any password.
+    Without a session to keep, ``tokens_valid_after`` also moves to now: a session created before it never
+    counts again, whatever its row says.
     """
-    entries = {}
-    for user in list_users(engine):
-        if user["password_hash"] is None:
-            continue
-        entries[user["username"]] = {
-            "name": user["name"] or user["username"],
-            "email": user["email"],
-            "password": user["password_hash"],
-            "roles": [user["role"]],
-            "failed_login_attempts": 0 if access_problem(user, today=today) is None else 1,
-        }
-    return {"usernames": entries}
+    moment = now or now_utc()
+    user = get_user(engine, username)
+    if user is None:
+        raise UserError(f"No existe el usuario «{username}».")
+    with engine.begin() as conn:
+        open_rows = sa.and_(sessions.c.user_id == user["id"], sessions.c.revoked_at.is_(None))
+        if keep_session_id is not None:
+            open_rows = sa.and_(open_rows, sessions.c.id != keep_session_id)
+        else:
+            conn.execute(sa.update(users).where(users.c.id == user["id"]).values(tokens_valid_after=moment))
+        conn.execute(sa.update(sessions).where(open_rows).values(revoked_at=moment, revoked_reason=reason))
 
 
 def ensure_demo_staff(engine: Engine, path: Path) -> tuple[str, str] | None:

@@ -16,7 +16,7 @@ from rich.table import Table
 from etl import service
 from etl.load import RunResult
 from portal.errors import PortalError
-from portal.settings import Settings, load_settings
+from portal.settings import Settings, load_settings, restrict_new_files
 
 OUTCOME_ES = {
     "published": "publicada",
@@ -251,4 +251,5 @@ def _parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
+    restrict_new_files()
     sys.exit(main())

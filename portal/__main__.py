@@ -8,7 +8,7 @@ import sys
 from portal import notify
 from portal.db import get_engine
 from portal.errors import PortalError
-from portal.settings import load_settings
+from portal.settings import load_settings, restrict_new_files
 
 STATUS_ES = {
     "sent": "enviado",
@@ -62,4 +62,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restrict_new_files()
     sys.exit(main())

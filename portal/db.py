@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -20,6 +23,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    text,
 )
 
 metadata = MetaData()
@@ -42,6 +46,11 @@ users = Table(
     Column("tokens_valid_after", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True), nullable=True),
+    # second factor (migration 0004): TOTP secret (base32), when enrolled, last time step used (no replay)
+    Column("mfa_secret", String(64), nullable=True),
+    Column("mfa_enabled_at", DateTime(timezone=True), nullable=True),
+    Column("mfa_last_step", BigInteger, nullable=True),
+    Column("mfa_required", Boolean, nullable=False, default=False),  # the firm requires it of this user
 )
 
 companies = Table(
@@ -52,6 +61,8 @@ companies = Table(
     Column("nif", String(16), nullable=False, default=""),
     Column("publish_mode", String(16), nullable=False, default="auto"),  # 'auto' or 'manual'
     Column("updated_at", DateTime(timezone=True), nullable=True),
+    # users without the labour module read payroll entries of the journal without employee names (migration 0004)
+    Column("hide_payroll_names", Boolean, nullable=False, default=False),
 )
 
 etl_runs = Table(
@@ -145,6 +156,7 @@ one_time_tokens = Table(  # activation and password-reset links: only the SHA-25
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("binding", String(64), nullable=True),  # session hand-off: SHA-256 of the browser's pre-sign-in cookie
 )
 
 audit_log = Table(  # append-only (database triggers refuse UPDATE and DELETE); never passwords, tokens or hashes
@@ -222,6 +234,34 @@ notifications_sent = Table(  # every notification e-mail attempted, with what it
     Column("error", Text, nullable=False, default=""),
 )
 
+# --- Sessions and second factor (migration 0004) ------------------------------------------------------------------
+
+sessions = Table(  # server-side sessions: the browser holds a random id in an HttpOnly cookie, only its SHA-256 is here
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),  # absolute lifetime
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_reason", String(32), nullable=False, default=""),
+    Column("user_agent", String(300), nullable=False, default=""),
+    Column("ip", String(64), nullable=False, default=""),
+    Column("mfa", Boolean, nullable=False, default=False),  # signed in with a second factor
+)
+
+mfa_recovery_codes = Table(  # single-use recovery codes of the second factor, stored as SHA-256
+    "mfa_recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -237,6 +277,14 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the SQLite database file readable by its owner only (0600) before SQLite opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if str(path) != ":memory:":
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+
+
 def get_engine(url: str) -> Engine:
     """One engine per URL and process, with its schema migrated to the latest revision.
 
@@ -247,7 +295,7 @@ def get_engine(url: str) -> Engine:
         engine = _engines.get(url)
         if engine is None:
             if url.startswith("sqlite:///"):
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+                _private_sqlite_file(Path(url.removeprefix("sqlite:///")))
             engine = create_engine(url, future=True)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
@@ -264,5 +312,23 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
+        _lock_for_migration(connection)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+MIGRATION_LOCK_KEY = 0x706F7274616C  # 'portal': PostgreSQL advisory lock held while the schema is migrated
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """One migration at a time across processes (the portal, the scheduler, the CLI may start together).
+
+    The loser waits, then finds the schema at head and does nothing. PostgreSQL: a transaction-level advisory
+    lock (its DDL is transactional already). SQLite: ``BEGIN IMMEDIATE`` takes the write lock first (waiting up
+    to busy_timeout for another migration); it also makes the migration one transaction, all or nothing, where
+    the sqlite3 driver would otherwise commit each CREATE/ALTER on its own.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

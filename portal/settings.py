@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from portal.errors import PortalError
 
-MIN_COOKIE_KEY_LENGTH = 32
-KNOWN_WEAK_KEYS = {"some_key", "changeme", "secret", "cookie_key", "CHANGE-ME"}
+MFA_POLICIES = ("staff", "labour", "all")
 
 
 def setting(env: str, help: str, default: object = None) -> object:
@@ -41,10 +39,6 @@ class Settings:
     etl_memory_limit: str = setting("PORTAL_ETL_MEMORY_LIMIT", "DuckDB memory limit during loads.", "1536MB")
     schedule_cron: str = setting("PORTAL_SCHEDULE_CRON", "Crontab line (5 fields) of the scheduled load.", "30 6 * * *")
     firm_name: str = setting("PORTAL_FIRM_NAME", "Firm name shown on the sign-in page and exports.", "Asesoría Demo")
-    cookie_key: str | None = setting(
-        "PORTAL_COOKIE_KEY", "Key signing the sign-in cookie (>= 32 chars). Default: generated in <data>/cookie_key."
-    )
-    cookie_expiry_days: float = setting("PORTAL_COOKIE_EXPIRY_DAYS", "Days a sign-in cookie stays valid.", 1.0)
     smtp_host: str = setting("PORTAL_SMTP_HOST", "SMTP server of the firm.", "localhost")
     smtp_port: int = setting("PORTAL_SMTP_PORT", "SMTP port.", 25)
     smtp_user: str = setting("PORTAL_SMTP_USER", "SMTP user (empty: no authentication).", "")
@@ -73,9 +67,40 @@ class Settings:
     upload_max_files: int = setting(
         "PORTAL_UPLOAD_MAX_FILES", "Most documents a client user may send to the firm per day and company.", 20
     )
+    session_idle_minutes: float = setting(
+        "PORTAL_SESSION_IDLE_MINUTES", "Minutes without a click after which a session ends (sign in again).", 30.0
+    )
+    session_max_hours: float = setting(
+        "PORTAL_SESSION_MAX_HOURS", "Hours after sign-in when a session ends, however active it is.", 12.0
+    )
+    lock_minutes: float = setting(
+        "PORTAL_LOCK_MINUTES",
+        "Minutes after which an account locked by failed sign-ins unlocks by itself (0: only staff unlock it).",
+        0.0,
+    )
+    mfa_required: str = setting(
+        "PORTAL_MFA_REQUIRED",
+        "Who must sign in with a second factor (TOTP): staff (always), labour (also every user holding the "
+        "labour module) or all. Users the firm marks one by one need it too.",
+        "staff",
+    )
+    reset_emails_per_hour: int = setting(
+        "PORTAL_RESET_EMAILS_PER_HOUR", "Password-reset e-mails sent to one user per hour at most.", 3
+    )
     notify_cron: str = setting(
         "PORTAL_NOTIFY_CRON", "Crontab line (5 fields) of the daily notification digest e-mail.", "0 8 * * *"
     )
+
+    def __post_init__(self) -> None:
+        if self.mfa_required not in MFA_POLICIES:
+            raise SettingsError(
+                f"Valor no válido para PORTAL_MFA_REQUIRED: {self.mfa_required!r} (staff, labour o all)."
+            )
+
+    @property
+    def https(self) -> bool:
+        """Served over HTTPS (the public address says so): session cookies get ``Secure`` and ``__Host-``."""
+        return self.base_url.lower().startswith("https://")
 
     @property
     def sources(self) -> Path:
@@ -97,32 +122,9 @@ class Settings:
         """SQLAlchemy URL of the portal database."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'portal.db').resolve()}"
 
-    def signing_key(self) -> str:
-        """The cookie key: the configured one (checked) or one generated once under the data dir."""
-        if self.cookie_key is not None:
-            check_cookie_key(self.cookie_key)
-            return self.cookie_key
-        path = self.data_dir / "cookie_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-        key = path.read_text().strip()
-        check_cookie_key(key)
-        return key
-
 
 class SettingsError(PortalError):
     """A setting has a value the portal refuses."""
-
-
-def check_cookie_key(key: str) -> None:
-    """Refuse short or well-known cookie keys (a known key lets anyone forge a sign-in)."""
-    if len(key) < MIN_COOKIE_KEY_LENGTH or key in KNOWN_WEAK_KEYS:
-        raise SettingsError(
-            f"PORTAL_COOKIE_KEY es demasiado débil: use al menos {MIN_COOKIE_KEY_LENGTH} caracteres aleatorios."
-        )
 
 
 def _convert(raw: str, kind: object, env: str) -> object:
@@ -141,6 +143,14 @@ def _convert(raw: str, kind: object, env: str) -> object:
     except ValueError as exc:
         raise SettingsError(f"Valor no válido para {env}: {raw!r}") from exc
     return raw
+
+
+PRIVATE_UMASK = 0o027  # new files 0640 and folders 0750: the portal's data is no one else's business
+
+
+def restrict_new_files() -> None:
+    """Every file the process creates from now on is 0640 (folders 0750) at most; entry points call it first."""
+    os.umask(PRIVATE_UMASK)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -13,8 +13,9 @@ from streamlit.util import calc_hash
 from auth import signin, users
 from etl import service
 from etl.store import Store, StoreError
-from portal.db import companies, get_engine
+from portal.db import companies, get_engine, sessions
 from portal.settings import Settings, load_settings
+from tests.app_cookies import give_session, sign_in_with_form
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "una frase de acceso bastante larga"
@@ -65,17 +66,19 @@ def new_app() -> AppTest:
 
 
 def sign_in(at: AppTest, username: str = "ana", password: str = PASSWORD) -> AppTest:
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
-    at.button[0].click().run()
-    if at.session_state["authentication_status"]:
-        at.run()  # in a browser, the round trip of the component writing the cookie reruns the app
+    """Through the form (password, second factor when asked) and the cookie hand-off, as a browser does."""
+    sign_in_with_form(at, username, password)
     assert not at.exception, at.exception
     return at
 
 
 def signed_in(username: str = "ana") -> AppTest:
-    return sign_in(new_app(), username)
+    """A fresh app whose browser holds a session of ``username`` (as after a full sign-in)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    give_session(at, username)
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def request_url_path(at: AppTest, url_path: str) -> AppTest:
@@ -153,7 +156,7 @@ def test_lockout_persists_across_sessions_and_beats_the_right_password(settings)
     at = sign_in(new_app(), "ana", PASSWORD)
     assert [e.value for e in at.error] == [signin.FAILED]  # same words: no hint that the account exists
     assert shows_sign_in_form(at) and "Cargas de datos" not in texts(at)
-    assert users.get_user(engine(settings), "ana")["failed_attempts"] == 3
+    assert users.get_user(engine(settings), "ana")["failed_attempts"] == 4  # every attempt counted, none checked
     users.unlock(engine(settings), "ana")
     assert "Cargas de datos" in texts(sign_in(new_app(), "ana", PASSWORD))
 
@@ -162,7 +165,7 @@ def test_lockout_persists_across_sessions_and_beats_the_right_password(settings)
 
 
 def test_right_password_opens_cargas_with_the_published_snapshot(settings):
-    at = signed_in()
+    at = sign_in(new_app())  # staff: the form asks to enrol a second factor first, then hands the cookie over
     assert "Cargas de datos" in [t.value for t in at.title]
     [row] = company_table(at)
     assert row["Empresa"] == "acme"
@@ -293,8 +296,10 @@ def test_an_expired_user_is_thrown_out_too(settings):
 def test_sign_out_revokes_the_sessions_and_a_later_visit_to_cargas_shows_the_form(settings):
     at = signed_in()
     at.sidebar.button[0].click().run()
-    assert users.get_user(engine(settings), "ana")["tokens_valid_after"] is not None
-    at = request_url_path(at, "cargas")
+    with engine(settings).connect() as conn:
+        [(revoked_at, reason)] = conn.execute(sa.select(sessions.c.revoked_at, sessions.c.revoked_reason)).all()
+    assert revoked_at is not None and reason == "signed_out"
+    at = request_url_path(at, "cargas")  # the same cookie, replayed: its session is over
     assert shows_sign_in_form(at)
     assert "Cargas de datos" not in texts(at) and len(at.dataframe) == 0
     assert "Cargas de datos" in texts(sign_in(at))  # and signing in again works

@@ -10,8 +10,8 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
+import bcrypt
 import pytest
-from streamlit_authenticator.utilities import Hasher
 
 from auth import passwords, users
 from auth.passwords import PasswordError
@@ -42,11 +42,11 @@ def run_cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.Completed
 # --- hashing and policy -----------------------------------------------------------------------------------------
 
 
-def test_hash_is_bcrypt_12_rounds_and_checks_with_the_authenticator():
+def test_hash_is_bcrypt_12_rounds():
     hashed = passwords.hash_password(GOOD)
     assert hashed.startswith("$2b$12$")
-    assert Hasher.check_pw(GOOD, hashed)
-    assert not Hasher.check_pw(GOOD + "x", hashed)
+    assert bcrypt.checkpw(GOOD.encode(), hashed.encode())
+    assert not passwords.check_password(GOOD + "x", hashed)
 
 
 def test_salts_are_unique():
@@ -107,7 +107,6 @@ def test_generated_passwords_pass_the_policy_and_differ():
 def test_a_fresh_database_has_no_account(engine, data_dir):
     assert users.list_users(engine) == []
     assert users.any_staff(engine) is False
-    assert users.authenticator_credentials(engine) == {"usernames": {}}
     listing = run_cli(data_dir, "list")
     assert listing.returncode == 0
     assert "No hay usuarios." in listing.stdout
@@ -168,9 +167,9 @@ def test_the_lock_comes_exactly_at_the_users_maximum(engine):
 
 
 def test_a_successful_sign_in_resets_the_counter(engine):
-    users.create_user(engine, "ana", GOOD, role="staff")
+    user_id = users.create_user(engine, "ana", GOOD, role="staff")
     users.record_failed_attempt(engine, "ana")
-    users.record_login(engine, "ana")
+    assert users.record_success(engine, user_id)
     user = users.get_user(engine, "ana")
     assert user["failed_attempts"] == 0 and user["last_login_at"] is not None
 
@@ -189,17 +188,6 @@ def test_access_state_inactive_expired_and_revoked(engine):
     users.revoke_sessions(engine, "ana")
     assert users.session_revoked(users.get_user(engine, "ana"), signed_in)
     assert not users.session_revoked(users.get_user(engine, "ana"), users.now_utc())
-
-
-def test_authenticator_credentials_flag_who_may_not_sign_in(engine):
-    for name in ("ana", "bea", "carla"):
-        users.create_user(engine, name, GOOD, role="staff", name=name.title())
-    users.set_active(engine, "bea", False)
-    for _ in range(5):
-        users.record_failed_attempt(engine, "carla")
-    entries = users.authenticator_credentials(engine)["usernames"]
-    assert {name: e["failed_login_attempts"] for name, e in entries.items()} == {"ana": 0, "bea": 1, "carla": 1}
-    assert entries["ana"]["roles"] == ["staff"] and entries["ana"]["name"] == "Ana"
 
 
 def test_demo_staff_is_created_once_with_a_private_credentials_file(engine, tmp_path):

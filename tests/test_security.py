@@ -26,6 +26,7 @@ from portal import audit
 from portal.db import get_engine
 from portal.settings import Settings, load_settings
 from reports import journal
+from tests.app_cookies import give_session, sign_in_with_form
 from tests.test_app import request_url_path, shows_sign_in_form, texts
 from views import _client
 
@@ -145,17 +146,20 @@ def new_app(query: dict | None = None) -> AppTest:
 
 
 def sign_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
-    at.button[0].click().run()
-    if at.session_state["authentication_status"]:
-        at.run()  # in a browser, the cookie component's round trip reruns the app
+    """Through the form (password, second factor when asked) and the cookie hand-off, as a browser does."""
+    sign_in_with_form(at, username, password)
     assert not at.exception, at.exception
     return at
 
 
-def signed_in(username: str, password: str = PASSWORD) -> AppTest:
-    return sign_in(new_app(), username, password)
+def signed_in(username: str, password: str = PASSWORD, query: dict | None = None) -> AppTest:
+    """A fresh app whose browser holds a session of ``username`` (as after a full sign-in)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.query_params.update(query or {})
+    give_session(at, username)
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
@@ -340,7 +344,8 @@ def test_18_a_selector_value_outside_the_list_is_refused(world):
     client(world.engine, "tres", {"alfa": ["contabilidad"], "beta": ["impuestos"]})
     at = new_app()
     at.session_state[_client.CHOICE_KEY] = "gamma"  # not offered: what a forged widget message would carry
-    at = open_page(sign_in(at, "tres"), "contabilidad")
+    give_session(at, "tres")
+    at = open_page(at.run(), "contabilidad")
     assert not at.exception
     [selector] = at.sidebar.selectbox
     assert selector.label == "Empresa" and selector.options == ["alfa", "beta"]
@@ -587,7 +592,7 @@ def test_36_sign_in_events_are_logged_with_actor_and_utc_time_and_never_the_pass
     start = datetime.now(UTC)
     with world.engine.begin() as conn:
         conn.execute(users.users.update().where(users.users.c.username == "bea").values(max_attempts=2))
-    at = signed_in("ana")
+    at = sign_in(new_app(), "ana")  # through the form: the sign-in itself is what is logged
     at.sidebar.button[0].click().run()  # «Cerrar sesión»
     wrong = ["primer intento equivocado largo", "segundo intento equivocado largo"]
     for password in wrong:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
 import pytest
@@ -39,20 +38,6 @@ def test_values_are_typed():
 def test_bad_values_are_refused_in_spanish(env, value):
     with pytest.raises(SettingsError, match=f"Valor no válido para {env}"):
         load_settings({env: value})
-
-
-@pytest.mark.parametrize("key", ["some_key", "short", "x" * 31])
-def test_weak_cookie_keys_are_refused(key):
-    with pytest.raises(SettingsError, match="demasiado débil"):
-        load_settings({"PORTAL_COOKIE_KEY": key}).signing_key()
-
-
-def test_generated_cookie_key_is_private_long_and_stable(tmp_path):
-    s = load_settings({"PORTAL_DATA_DIR": str(tmp_path)})
-    key = s.signing_key()
-    assert len(key) >= 32
-    assert s.signing_key() == key
-    assert stat.S_IMODE((tmp_path / "cookie_key").stat().st_mode) == 0o600
 
 
 def test_every_setting_is_documented_in_the_readme():

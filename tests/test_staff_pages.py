@@ -19,6 +19,7 @@ from etl import service
 from portal import audit
 from portal.db import companies, get_engine
 from portal.settings import Settings, load_settings
+from tests.app_cookies import give_session
 from tests.smtp_server import SmtpServer, free_port
 from views import _staff
 
@@ -70,11 +71,10 @@ def with_client(settings: Settings) -> None:
 
 
 def signed_in(username: str = "ana") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
-    at.text_input[0].input(username)
-    at.text_input[1].input(PASSWORD)
-    at.button[0].click().run()
-    at.run()  # in a browser, the cookie component's round trip reruns the app
+    """A fresh app whose browser holds a session of ``username`` (as after a full sign-in)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    give_session(at, username)
+    at.run()
     assert not at.exception, at.exception
     return at
 

@@ -83,7 +83,7 @@ def client_users(engine, *, today: date | None = None) -> list[dict]:
     for user in users.list_users(engine):
         if user["role"] != "client":
             continue
-        public = {k: v for k, v in user.items() if k != "password_hash"}
+        public = {k: v for k, v in user.items() if k not in ("password_hash", "mfa_secret")}
         public["state"] = state_label(user, today=today)
         public["client"] = access.client_of(engine, user["id"])
         public["companies"] = access.companies_of(engine, user)

@@ -50,6 +50,15 @@ def require_user(role: str) -> dict:
     return user
 
 
+def require_signed_in() -> dict:
+    """The signed-in user, staff or client; anyone else gets «No tiene acceso» and the run ends."""
+    user = st.session_state.get(USER_KEY)
+    if not user or user.get("role") not in ("staff", "client"):
+        st.error("No tiene acceso a esta página.")
+        st.stop()
+    return user
+
+
 def plain(text: str) -> str:
     """Text that st.error/st.success show literally: every ASCII punctuation mark backslash-escaped.
 

@@ -7,7 +7,7 @@ import streamlit as st
 from auth import access, accounts
 from portal.db import get_engine
 from portal.errors import PortalError
-from views import _staff, _ui
+from views import _mfa, _staff, _ui
 
 DATE_FORMAT = "DD/MM/YYYY"
 ATTEMPTS_HELP = "Intentos fallidos seguidos que se permiten antes de bloquear la cuenta (de 1 a 20)."
@@ -157,4 +157,5 @@ with _ui.errors_shown():
         chosen = st.selectbox("Usuario", list(shown), format_func=lambda u: _staff.user_label(shown[u]))
         st.caption(f"Estado: {shown[chosen]['state']}")
         actions(settings, engine, shown[chosen], user["username"])
+        _mfa.staff_controls(settings, engine, shown[chosen], actor=user["username"])
         edit_form(engine, shown[chosen], client_codes, user["username"])
