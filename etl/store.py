@@ -377,7 +377,7 @@ class SnapshotWriter:
             text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default)
             _write_durable(self.path / MANIFEST, text, exclusive=True)
             for name in files:
-                (self.path / name).chmod(0o444)
+                (self.path / name).chmod(0o440)  # immutable, and no one outside the group reads it
             _fsync_dir(self.path)
             crash_point("after_manifest_before_rename")
             final = self.path.parent / self.snapshot_id

@@ -297,3 +297,14 @@ def test_a_fresh_install_has_no_account_with_a_known_password(tmp_path):
     assert users.list_users(engine) == []
     for username, password in [("admin", "admin"), ("admin", ""), ("root", ""), ("root", "root"), ("despacho", "")]:
         assert users.verify(engine, username, password) is None
+
+
+def test_reset_e_mails_are_limited_per_user_and_hour(settings, engine, smtp):
+    activate_ana(settings, engine, smtp)
+    for minute in range(5):  # 3 per hour by default (PORTAL_RESET_EMAILS_PER_HOUR)
+        accounts.request_reset(settings, engine, "ana.garcia", now=T0 + timedelta(minutes=minute), wait=True)
+    assert len(smtp.wait_for(4)) == 4  # the activation e-mail and three reset links
+    details = [r["detail"] for r in audit.entries(engine, event="password_reset_requested")]
+    assert details[:2] == ["no enviado a ana.garcia: límite de 3 por hora"] * 2
+    accounts.request_reset(settings, engine, "ana.garcia", now=T0 + timedelta(minutes=61), wait=True)
+    assert len(smtp.wait_for(5)) == 5  # an hour after the first one, a new link goes out
