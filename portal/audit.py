@@ -45,6 +45,7 @@ EVENTS: dict[str, str] = {
     "contact_message": "Mensaje al despacho",
     "employee_blocked": "Bloqueo de datos de un empleado",
     "employee_unblocked": "Desbloqueo de datos de un empleado",
+    "payroll_names_changed": "Cambio de nombres en las nóminas de la contabilidad",
     "document_upload": "Subida de documento",
     "document_download": "Descarga de documento",
     "document_delete": "Retirada de documento",

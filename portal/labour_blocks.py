@@ -1,4 +1,4 @@
-"""Employees whose payroll data staff have blocked per company: absent from every client labour view and export."""
+"""Staff blocks of employees' payroll data per company, and whether the firm hides payroll names in the books."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from stdnum.es import nif as es_nif
 
 from portal import audit
-from portal.db import employee_blocks
+from portal.db import companies, employee_blocks
 from portal.errors import PortalError
 
 MAX_REASON = 300
@@ -85,3 +85,33 @@ def blocks(engine: Engine, company: str) -> list[dict]:
     with engine.connect() as conn:
         query = sa.select(employee_blocks).where(employee_blocks.c.company_code == company)
         return [dict(r._mapping) for r in conn.execute(query.order_by(employee_blocks.c.nif))]
+
+
+def hides_payroll_names(engine: Engine, company: str) -> bool:
+    """True when users without the labour module read the company's journal without employee names."""
+    with engine.connect() as conn:
+        query = sa.select(companies.c.hide_payroll_names).where(companies.c.code == company)
+        return bool(conn.execute(query).scalar())
+
+
+def set_hide_payroll_names(engine: Engine, company: str, hide: bool, *, actor: str) -> None:
+    """Hide (or show) employee names in the company's books to users without the labour module; audited."""
+    with engine.begin() as conn:
+        changed = conn.execute(
+            sa.update(companies)
+            .where(companies.c.code == company, companies.c.hide_payroll_names.is_not(hide))
+            .values(hide_payroll_names=hide, updated_at=datetime.now(UTC))
+        ).rowcount
+        if not changed:
+            if conn.execute(sa.select(companies.c.code).where(companies.c.code == company)).first() is None:
+                raise BlockError(f"La empresa «{company}» no existe.")
+            return
+        audit.record(
+            conn,
+            "payroll_names_changed",
+            actor=actor,
+            actor_role=audit.actor_role(actor),
+            company=company,
+            target="hide_payroll_names",
+            detail="ocultos sin el módulo laboral" if hide else "visibles",
+        )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from etl.store import Snapshot
 from portal import fmt
+from reports.redaction import Redaction
 
 COLUMNS = ["date", "entry", "account", "description", "debit", "credit", "entry_type"]
 CSV_HEADERS = ["Fecha", "Asiento", "Cuenta", "Concepto", "Debe", "Haber", "Tipo"]
@@ -37,8 +38,8 @@ _QUERY = """
            OR strip_accents(lower(coalesce(description, ''))) LIKE '%' || $text || '%' ESCAPE '\\'
            OR account LIKE $text || '%' ESCAPE '\\')
     ORDER BY date DESC, entry DESC, source_file, source_line
-    LIMIT $limit
 """
+CHUNK = 2048
 
 
 def _like_literal(text: str) -> str:
@@ -54,23 +55,38 @@ def recent_entries(
     text: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    hide: Redaction | None = None,
 ) -> pd.DataFrame:
     """The latest journal lines of the snapshot, optionally only those whose concept contains ``text`` (case and
-    accents ignored) or whose account starts with it, between ``date_from`` and ``date_to`` (both included)."""
+    accents ignored) or whose account starts with it, between ``date_from`` and ``date_to`` (both included).
+
+    ``hide``: employees whose names never reach the user; their lines read the redaction's label, and a text search
+    never finds a line by a hidden name (only by its account), so a search cannot tie a name to an amount.
+    """
     wanted = (text or "").strip()[:MAX_TEXT]
+    folded = _like_literal(wanted) if wanted else None
     params = {
         "path": str(snapshot.file("journal")),
         "from": date_from,
         "to": date_to,
-        "text": _like_literal(wanted) if wanted else None,
-        "limit": max(0, min(int(limit), MAX_LIMIT)),
+        "text": folded,
     }
+    limit = max(0, min(int(limit), MAX_LIMIT))
+    hide = hide or Redaction()
     with duckdb.connect() as con:
-        frame = con.execute(_QUERY, params).df()
+        if not (hide and wanted):
+            rows = con.execute(_QUERY + " LIMIT $limit", {**params, "limit": limit}).fetchall()
+        else:  # filter on what the user may read: newest first, chunk by chunk, until the page is full
+            cursor, prefix, rows = con.execute(_QUERY, params), wanted.casefold(), []
+            while len(rows) < limit and (chunk := cursor.fetchmany(CHUNK)):
+                shown = hide.apply([r[3] for r in chunk])
+                rows += [r for r, d in zip(chunk, shown, strict=True) if d == r[3] or r[2].startswith(prefix)]
+            rows = rows[:limit]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["date"] = [d.date() if hasattr(d, "date") else d for d in frame["date"]]
     for column in ("debit", "credit"):
         frame[column] = [None if v is None or pd.isna(v) else Decimal(v) for v in frame[column]]
-    return frame[COLUMNS]
+    return hide.frame(frame)
 
 
 def data_dates(snapshot: Snapshot) -> tuple[date | None, date | None]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from etl.store import Snapshot
+from reports.redaction import Redaction
 from reports.statements import (
     ZERO,
     account_names,
@@ -139,8 +140,20 @@ def opening_balance(snapshot: Snapshot, account: str, start: date) -> Decimal:
     return debit - credit
 
 
-def ledger(snapshot: Snapshot, account: str, start: date, end: date, *, page: int = 1, page_size: int = 100) -> Ledger:
-    """Ledger card of ``account`` from ``start`` to ``end``: page ``page`` of ``page_size`` lines, in date order."""
+def ledger(
+    snapshot: Snapshot,
+    account: str,
+    start: date,
+    end: date,
+    *,
+    page: int = 1,
+    page_size: int = 100,
+    hide: Redaction | None = None,
+) -> Ledger:
+    """Ledger card of ``account`` from ``start`` to ``end``: page ``page`` of ``page_size`` lines, in date order.
+
+    ``hide``: employees whose names never reach the user (the page's descriptions naming them are redacted).
+    """
     if end < start:
         raise ValueError("La fecha final es anterior a la inicial")
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -200,7 +213,7 @@ def ledger(snapshot: Snapshot, account: str, start: date, end: date, *, page: in
             [day, year, number, text, d, c, balance + moved, kind]
             for day, year, number, text, d, c, kind, moved in fetched
         ]
-    table = pd.DataFrame(rows, columns=ROW_COLUMNS)
+    table = (hide or Redaction()).frame(pd.DataFrame(rows, columns=ROW_COLUMNS))
     return Ledger(
         snapshot_id=snapshot.snapshot_id,
         account=account,
@@ -224,8 +237,9 @@ def line_count(snapshot: Snapshot, account: str, start: date, end: date) -> int:
     return int(index.lines[int(np.searchsorted(index.day, (start - EPOCH).days)) :].sum())
 
 
-def whole_ledger(snapshot: Snapshot, account: str, start: date, end: date) -> Ledger:
-    """Every line of the ledger card of ``account`` from ``start`` to ``end`` as one page (for the exports)."""
+def whole_ledger(snapshot: Snapshot, account: str, start: date, end: date, *, hide: Redaction | None = None) -> Ledger:
+    """Every line of the ledger card of ``account`` from ``start`` to ``end`` as one page (for the exports), with
+    the descriptions naming ``hide``'s employees redacted."""
     if end < start:
         raise ValueError("La fecha final es anterior a la inicial")
     opening = opening_balance(snapshot, account, start)
@@ -260,12 +274,13 @@ def whole_ledger(snapshot: Snapshot, account: str, start: date, end: date) -> Le
         line_count=len(rows),
         page=1,
         page_size=max(1, len(rows)),
-        rows=pd.DataFrame(rows, columns=ROW_COLUMNS),
+        rows=(hide or Redaction()).frame(pd.DataFrame(rows, columns=ROW_COLUMNS)),
     )
 
 
-def entry_lines(snapshot: Snapshot, fiscal_year: int, entry: int) -> pd.DataFrame:
-    """Every line of one entry (asiento) in the order of the source file, with account names."""
+def entry_lines(snapshot: Snapshot, fiscal_year: int, entry: int, *, hide: Redaction | None = None) -> pd.DataFrame:
+    """Every line of one entry (asiento) in the order of the source file, with account names (descriptions naming
+    ``hide``'s employees redacted)."""
     rows = (
         connection()
         .execute(
@@ -281,4 +296,4 @@ def entry_lines(snapshot: Snapshot, fiscal_year: int, entry: int) -> pd.DataFram
         )
         .fetchall()
     )
-    return pd.DataFrame(rows, columns=ENTRY_COLUMNS)
+    return (hide or Redaction()).frame(pd.DataFrame(rows, columns=ENTRY_COLUMNS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -13,9 +14,10 @@ from sqlalchemy.engine import Engine
 
 from auth import access
 from etl.store import Snapshot, Store
-from portal import fmt
+from portal import fmt, labour_blocks
 from portal.settings import Settings
 from reports import export, ledger, periods, ratios, statements
+from reports.redaction import Redaction, redaction_for
 from views import _client, _ui
 
 MODULE = "contabilidad"
@@ -55,6 +57,11 @@ class Books:
     def widget_key(self, name: str) -> str:
         """A widget key private to this company and snapshot (a stale choice never leaks into another company)."""
         return f"{name}-{self.company}-{self.snapshot.snapshot_id}"
+
+    @cached_property
+    def redaction(self) -> Redaction:
+        """The employees this user may not read in the company's journal (read once per run, when first needed)."""
+        return redaction_of(self.settings, self.engine, self.user, self.company, self.snapshot)
 
 
 def open_books(title: str, module: str = MODULE, *, no_data: str = NO_DATA) -> Books:
@@ -121,6 +128,30 @@ def balance(store_root: str, company: str, snapshot_id: str, as_of: date) -> sta
 def trend(store_root: str, company: str, snapshot_id: str, fiscal_year: int, until: date | None) -> pd.DataFrame:
     """Every ratio at each month end of a fiscal year."""
     return ratios.ratio_trend(_snapshot(store_root, company, snapshot_id), fiscal_year, until=until)
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def hidden_people(store_root: str, company: str, snapshot_id: str, blocked: frozenset[str], hide_all: bool) -> tuple:
+    """(people, label) of a Redaction: the snapshot's employees to hide, every one or only the blocked ones."""
+    found = redaction_for(_snapshot(store_root, company, snapshot_id), blocked, hide_all=hide_all)
+    return found.people, found.label
+
+
+def redaction_of(settings: Settings, engine: Engine, user: dict, company: str, snapshot: Snapshot) -> Redaction:
+    """Who a user may not read in a company's journal, ledgers and entries, from the database as it is now.
+
+    Staff-blocked employees are always hidden («Empleado bloqueado»); when the firm hides payroll names of the
+    company (``companies.hide_payroll_names``) a user without the labour module reads no employee's name at all
+    («Nómina (empleado oculto)»).
+    """
+    hide_all = labour_blocks.hides_payroll_names(engine, company) and "laboral" not in access.modules_of(
+        engine, user, company
+    )
+    blocked = labour_blocks.blocked(engine, company)
+    if not blocked and not hide_all:
+        return Redaction()
+    people, label = hidden_people(str(settings.stores), company, snapshot.snapshot_id, blocked, hide_all)
+    return Redaction(people, label)
 
 
 # --- widgets ------------------------------------------------------------------------------------------------------
@@ -265,10 +296,12 @@ def downloads(
 ) -> None:
     """CSV (the main table) and Excel (one sheet per report) buttons; a PDF too for a statement.
 
-    The files are built only when a button is clicked (deferred downloads): an Excel workbook of a busy report
-    costs about a hundred milliseconds, too much to spend on every rerun of the page.
+    Deferred downloads: each button holds a closure over the tables the page already read (of ``books``' company and
+    snapshot, with its redaction applied) and the texts of the file; the bytes are built only when it is clicked,
+    outside the script run (no ``st`` call, no session state), and nothing reaches the media store before.
     """
-    stem = f"{name}-{books.company}-{books.snapshot.snapshot_id[:8]}"
+    company, snapshot_id = books.company, books.snapshot.snapshot_id
+    stem = f"{name}-{company}-{snapshot_id[:8]}"
     heading, stamp = f"{books.name} · {title}", books.stamp
     columns = st.columns(3 if statement is not None else 2)
     columns[0].download_button(
@@ -277,6 +310,7 @@ def downloads(
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",
         key=f"csv-{name}",
     )
     columns[1].download_button(
@@ -285,16 +319,18 @@ def downloads(
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/table_view:",
+        on_click="ignore",
         key=f"xlsx-{name}",
     )
     if statement is not None:
-        firm, company = books.settings.firm_name, f"{books.name} ({books.company})"
+        firm, holder = books.settings.firm_name, f"{books.name} ({company})"
         columns[2].download_button(
             "Descargar PDF",
-            lambda: export.statement_pdf(statement, firm=firm, company=company, stamp=stamp),
+            lambda: export.statement_pdf(statement, firm=firm, company=holder, stamp=stamp),
             file_name=f"{stem}.pdf",
             mime="application/pdf",
             icon=":material/picture_as_pdf:",
+            on_click="ignore",
             key=f"pdf-{name}",
         )
 
@@ -337,7 +373,9 @@ def ledger_card(books: Books, account: str, start: date, end: date, *, name: str
     """One account's ledger card (opening, totals, closing, a page of lines) and the whole entry when one is chosen."""
     page_key = books.widget_key(f"{name}-page-{account}-{start}-{end}")
     page = int(st.session_state.get(page_key, 1))
-    card = ledger.ledger(books.snapshot, account, start, end, page=page, page_size=LEDGER_PAGE_SIZE)
+    card = ledger.ledger(
+        books.snapshot, account, start, end, page=page, page_size=LEDGER_PAGE_SIZE, hide=books.redaction
+    )
     st.markdown(_ui.plain(f"{account} · {card.name} · del {fmt.date_es(start)} al {fmt.date_es(end)}"))
     if card.pages > 1:
         st.number_input(
@@ -358,13 +396,8 @@ def ledger_card(books: Books, account: str, start: date, end: date, *, name: str
         st.info("La cuenta no tiene apuntes en estas fechas.")
         return
     show_table(ledger_rows(card))
-    downloads(
-        books,
-        f"mayor-{account}",
-        export.ledger_table(card),
-        {"Mayor": export.ledger_table(card)},
-        title=f"Mayor {account} {card.name}",
-    )
+    page_table = export.ledger_table(card)  # the page's lines, descriptions already redacted
+    downloads(books, f"mayor-{account}", page_table, {"Mayor": page_table}, title=f"Mayor {account} {card.name}")
     entries = list(dict.fromkeys(zip(card.rows["fiscal_year"], card.rows["entry"], card.rows["date"], strict=True)))
     chosen = st.selectbox(
         "Ver el asiento completo",
@@ -375,7 +408,7 @@ def ledger_card(books: Books, account: str, start: date, end: date, *, name: str
         key=books.widget_key(f"{name}-entry-{account}-{start}-{end}-{page}"),
     )
     if chosen is not None:
-        lines = ledger.entry_lines(books.snapshot, int(chosen[0]), int(chosen[1]))
+        lines = ledger.entry_lines(books.snapshot, int(chosen[0]), int(chosen[1]), hide=books.redaction)
         st.markdown(_ui.plain(f"Asiento {chosen[1]} del {fmt.date_es(chosen[2])}"))
         show_table(entry_rows(lines))
 

@@ -11,7 +11,8 @@ import streamlit as st
 from auth import access
 from etl.store import Store
 from reports import journal
-from views import _client, _ui
+from reports.redaction import Redaction
+from views import _accounting, _client, _ui
 
 MODULE = "contabilidad"
 DENIED = "No tiene acceso a estos datos."
@@ -19,11 +20,22 @@ DENIED = "No tiene acceso a estos datos."
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
 def latest_entries(
-    store_root: str, company: str, snapshot_id: str, text: str, date_from: date | None, date_to: date | None
+    store_root: str,
+    company: str,
+    snapshot_id: str,
+    text: str,
+    date_from: date | None,
+    date_to: date | None,
+    people: tuple = (),
+    label: str = "",
 ) -> pd.DataFrame:
-    """Cached per store, company and snapshot id (all hashed: a new publication or another company never hits)."""
+    """Cached per store, company, snapshot id and the user's hidden employees (all hashed: a new publication,
+    another company or another user's redaction never hits)."""
     snapshot = Store(Path(store_root)).snapshot(company, snapshot_id)
-    return journal.recent_entries(snapshot, limit=200, text=text or None, date_from=date_from, date_to=date_to)
+    hide = Redaction(people, label) if people else None
+    return journal.recent_entries(
+        snapshot, limit=200, text=text or None, date_from=date_from, date_to=date_to, hide=hide
+    )
 
 
 def filters(first: date | None, last: date | None) -> tuple[str, date | None, date | None]:
@@ -55,16 +67,21 @@ with _ui.errors_shown():
         st.stop()
     st.subheader("Últimos asientos")
     text, start, end = filters(*journal.data_dates(snapshot))
-    frame = latest_entries(str(settings.stores), company, snapshot.snapshot_id, text, start, end)
+    hide = _accounting.redaction_of(settings, engine, user, company, snapshot)
+    frame = latest_entries(
+        str(settings.stores), company, snapshot.snapshot_id, text, start, end, hide.people, hide.label
+    )
     if frame.empty:
         st.info("No hay apuntes que cumplan el filtro.")
     else:
         st.dataframe(journal.display_rows(frame), hide_index=True)
         st.caption(f"Se muestran los {len(frame)} apuntes más recientes que cumplen el filtro.")
-        st.download_button(
+        st.download_button(  # deferred: the CSV of these rows (this company's snapshot, redacted) is built on click
             "Descargar CSV (Excel)",
-            journal.to_csv(frame),
+            lambda: journal.to_csv(frame),
             file_name=f"asientos-{company}-{snapshot.snapshot_id[:8]}.csv",
             mime="text/csv",
             icon=":material/download:",
+            on_click="ignore",
+            key=f"csv-asientos-{company}-{snapshot.snapshot_id}",
         )

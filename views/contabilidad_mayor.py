@@ -14,23 +14,29 @@ EXCEL_MAX_ROWS = 1_048_576 - 10  # Excel's sheet limit, less the title, stamp an
 
 
 def whole_range_downloads(books: _accounting.Books, account: str, start: date, end: date) -> None:
-    """CSV and Excel of every line of the range, not just the page shown (built only when a button is clicked)."""
-    count = ledger.line_count(books.snapshot, account, start, end)
+    """CSV and Excel of every line of the range, not just the page shown, built only when a button is clicked.
+
+    The closures hold the company's snapshot, the account, the dates and this user's redaction (read now), never
+    the page's state: they run outside the script when the file is asked for.
+    """
+    snapshot, company, hide = books.snapshot, books.company, books.redaction
+    name, stamp = books.name, books.stamp
+    count = ledger.line_count(snapshot, account, start, end)
     if not count:
         return
 
     def csv_text() -> str:
-        return export.to_csv(export.ledger_table(ledger.whole_ledger(books.snapshot, account, start, end)))
+        return export.to_csv(export.ledger_table(ledger.whole_ledger(snapshot, account, start, end, hide=hide)))
 
     def workbook() -> bytes:
-        card = ledger.whole_ledger(books.snapshot, account, start, end)
+        card = ledger.whole_ledger(snapshot, account, start, end, hide=hide)
         title = (
-            f"{books.name} · Mayor {account} {card.name} · del {fmt.date_es(start)} al {fmt.date_es(end)}"
+            f"{name} · Mayor {account} {card.name} · del {fmt.date_es(start)} al {fmt.date_es(end)}"
             f" · saldo inicial {fmt.money(card.opening)}"
         )
-        return export.to_xlsx({"Mayor": export.ledger_table(card)}, title=title, stamp=books.stamp)
+        return export.to_xlsx({"Mayor": export.ledger_table(card)}, title=title, stamp=stamp)
 
-    stem = f"mayor-completo-{account}-{start:%Y%m%d}-{end:%Y%m%d}-{books.company}-{books.snapshot.snapshot_id[:8]}"
+    stem = f"mayor-completo-{account}-{start:%Y%m%d}-{end:%Y%m%d}-{company}-{snapshot.snapshot_id[:8]}"
     st.caption(f"Todo el periodo elegido ({fmt.integer(count)} apuntes, todas las páginas, no solo la visible):")
     left, right = st.columns(2)
     left.download_button(
@@ -39,6 +45,7 @@ def whole_range_downloads(books: _accounting.Books, account: str, start: date, e
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",
         key=f"csv-mayor-completo-{account}",
     )
     if count > EXCEL_MAX_ROWS:
@@ -50,6 +57,7 @@ def whole_range_downloads(books: _accounting.Books, account: str, start: date, e
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/table_view:",
+        on_click="ignore",
         key=f"xlsx-mayor-completo-{account}",
     )
 

@@ -1,4 +1,4 @@
-"""Bloqueos laborales (staff): block or unblock an employee's data per company, with a reason; both audited."""
+"""Bloqueos laborales (staff): block or unblock an employee per company, hide payroll names in the books; audited."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from etl.store import Store
 from portal import fmt, labour_blocks
 from portal.db import get_engine
 from reports import labour as reports
+from reports import redaction
 from views import _ui
 
 user = _ui.require_user("staff")
@@ -17,7 +18,8 @@ engine = get_engine(settings.db_url)
 st.title("Bloqueos de datos laborales")
 st.caption(
     "Los datos de un empleado bloqueado desaparecen de todas las tablas y exportaciones laborales del cliente "
-    "(también de los totales) hasta que se desbloquean."
+    "(también de los totales) hasta que se desbloquean. En la contabilidad (diario, mayor y asientos, también al "
+    f"descargarlos) los apuntes que lo nombran se leen «{redaction.BLOCKED}», con los mismos importes."
 )
 _ui.show_flash()
 store = Store(settings.stores)
@@ -63,3 +65,23 @@ with _ui.errors_shown():
                     labour_blocks.block(engine, company, nif, actor=user["username"], reason=reason)
                     _ui.flash(f"Datos de {nif} bloqueados en {company}.")
                 st.rerun()
+
+    st.subheader("Nombres de los empleados en la contabilidad")
+    hidden = labour_blocks.hides_payroll_names(engine, company)
+    with st.form(f"nombres-{company}"):
+        wanted = st.checkbox(
+            "Ocultar los nombres de los empleados a los usuarios sin el módulo Laboral",
+            value=hidden,
+            key=f"ocultar-nombres-{company}",
+        )
+        st.caption(
+            "Para esos usuarios, todo apunte del diario, del mayor o de un asiento (y sus descargas) que nombre a un "
+            f"empleado por su nombre o su NIF/NIE se lee «{redaction.HIDDEN}», con los mismos importes. Quien tiene "
+            "el módulo Laboral sigue viendo los nombres, salvo los de empleados bloqueados."
+        )
+        if st.form_submit_button("Guardar"):
+            if wanted != hidden:
+                labour_blocks.set_hide_payroll_names(engine, company, wanted, actor=user["username"])
+                state = "ocultos" if wanted else "visibles"
+                _ui.flash(f"Nombres de los empleados de {company} {state} sin el módulo Laboral.")
+            st.rerun()
