@@ -66,15 +66,22 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
-def find_accounts(snapshot: Snapshot, text: str, *, limit: int = 50) -> pd.DataFrame:
-    """Accounts whose code starts with ``text`` (digits) or whose name contains it (case and accents ignored)."""
+def find_accounts(snapshot: Snapshot, text: str, *, limit: int = 50, hide: Redaction | None = None) -> pd.DataFrame:
+    """Accounts whose code starts with ``text`` (digits) or whose name contains it (case and accents ignored).
+
+    ``hide``: an account named after a hidden employee reads the label as its name and is found only by its code,
+    never by the name (a search cannot tie a name to an account).
+    """
     wanted = text.strip()
     names = account_names(snapshot)
+    shown = account_names(snapshot, hide=hide) if hide else names
     if wanted.isdigit():
-        found = [(acc, name) for acc, name in names.items() if acc.startswith(wanted)]
+        found = [(acc, shown[acc]) for acc in names if acc.startswith(wanted)]
     else:
         folded = _fold(wanted)
-        found = [(acc, name) for acc, name in names.items() if folded and folded in _fold(name or "")]
+        found = [
+            (acc, name) for acc, name in names.items() if folded and shown[acc] == name and folded in _fold(name or "")
+        ]
     return pd.DataFrame(sorted(found)[:limit], columns=["account", "name"])
 
 
@@ -152,13 +159,14 @@ def ledger(
 ) -> Ledger:
     """Ledger card of ``account`` from ``start`` to ``end``: page ``page`` of ``page_size`` lines, in date order.
 
-    ``hide``: employees whose names never reach the user (the page's descriptions naming them are redacted).
+    ``hide``: employees whose names never reach the user (the page's descriptions and the account name naming them
+    are redacted).
     """
     if end < start:
         raise ValueError("La fecha final es anterior a la inicial")
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"Página no válida (página ≥ 1, tamaño entre 1 y {MAX_PAGE_SIZE})")
-    names = account_names(snapshot, [account])
+    names = account_names(snapshot, [account], hide=hide)
     # Lines per day from the account's day index (from the first of the start's month, in memory once read) give
     # the opening's loose days, the totals, where the page starts and the balance before it; then only the days
     # the page spans are read and sorted (never the whole range). Whole months before come from the monthly
@@ -239,7 +247,7 @@ def line_count(snapshot: Snapshot, account: str, start: date, end: date) -> int:
 
 def whole_ledger(snapshot: Snapshot, account: str, start: date, end: date, *, hide: Redaction | None = None) -> Ledger:
     """Every line of the ledger card of ``account`` from ``start`` to ``end`` as one page (for the exports), with
-    the descriptions naming ``hide``'s employees redacted."""
+    the descriptions and the account name naming ``hide``'s employees redacted."""
     if end < start:
         raise ValueError("La fecha final es anterior a la inicial")
     opening = opening_balance(snapshot, account, start)
@@ -264,7 +272,7 @@ def whole_ledger(snapshot: Snapshot, account: str, start: date, end: date, *, hi
     return Ledger(
         snapshot_id=snapshot.snapshot_id,
         account=account,
-        name=account_names(snapshot, [account]).get(account, ""),
+        name=account_names(snapshot, [account], hide=hide).get(account, ""),
         start=start,
         end=end,
         opening=opening,
@@ -279,8 +287,8 @@ def whole_ledger(snapshot: Snapshot, account: str, start: date, end: date, *, hi
 
 
 def entry_lines(snapshot: Snapshot, fiscal_year: int, entry: int, *, hide: Redaction | None = None) -> pd.DataFrame:
-    """Every line of one entry (asiento) in the order of the source file, with account names (descriptions naming
-    ``hide``'s employees redacted)."""
+    """Every line of one entry (asiento) in the order of the source file, with account names (descriptions and
+    account names naming ``hide``'s employees redacted)."""
     rows = (
         connection()
         .execute(
@@ -296,4 +304,4 @@ def entry_lines(snapshot: Snapshot, fiscal_year: int, entry: int, *, hide: Redac
         )
         .fetchall()
     )
-    return (hide or Redaction()).frame(pd.DataFrame(rows, columns=ENTRY_COLUMNS))
+    return (hide or Redaction()).frame(pd.DataFrame(rows, columns=ENTRY_COLUMNS), "description", "name")

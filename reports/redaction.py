@@ -1,10 +1,14 @@
-"""Payroll privacy in the books: journal descriptions naming a hidden employee are replaced whole by a label."""
+"""Payroll privacy: any text of the books or the treasury naming a hidden employee is replaced whole by a label.
+
+One rule (:func:`naming`) for every text a client reads: journal descriptions, account names of the chart (a
+sub-account per employee), bank movement concepts and the counterparties of the bills portfolio.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -66,26 +70,35 @@ def _matcher(people: tuple[Person, ...]) -> _Matcher:
     return _Matcher({k: tuple(v) for k, v in names.items()}, nifs, prefixes)
 
 
-def redact(descriptions: Iterable[str | None], people: Iterable[Person], label: str = BLOCKED) -> list[str | None]:
-    """The descriptions, each one naming one of ``people`` replaced whole by ``label`` (each distinct text tested once).
+def naming(texts: Iterable[str | None], people: Iterable[Person]) -> list[bool]:
+    """For each text, whether it names one of ``people`` (each distinct text tested once).
 
-    A description names a person when it holds, as whole words and ignoring case and accents, the full name from
+    A text names a person when it holds, as whole words and ignoring case and accents, the full name from
     ``laboral/empleados.csv`` («Apellidos, Nombre») with the surnames first as the file gives them or with the first
     name first (the comma and any punctuation between the words optional), or the NIF/NIE in any case, with or
-    without separators («12345678Z», «12.345.678-z», «X-1234567-L»). Amounts are never touched, so every total
-    still adds up.
+    without separators («12345678Z», «12.345.678-z», «X-1234567-L»).
     """
-    texts = list(descriptions)
+    texts = list(texts)
     matcher = _matcher(tuple(sorted(set(people))))
     if not matcher.names and not matcher.nifs:
-        return texts
-    verdict = {t: label if matcher.names_someone(t) else t for t in set(texts) if isinstance(t, str)}
-    return [verdict.get(t, t) if isinstance(t, str) else t for t in texts]
+        return [False] * len(texts)
+    verdict = {t: matcher.names_someone(t) for t in set(texts) if isinstance(t, str)}
+    return [verdict.get(t, False) if isinstance(t, str) else False for t in texts]
+
+
+def redact(descriptions: Iterable[str | None], people: Iterable[Person], label: str = BLOCKED) -> list[str | None]:
+    """The descriptions, each one naming one of ``people`` (see :func:`naming`) replaced whole by ``label``.
+
+    Amounts are never touched, so every total still adds up.
+    """
+    texts = list(descriptions)
+    return [label if named else t for t, named in zip(texts, naming(texts, people), strict=True)]
 
 
 @dataclass(frozen=True)
 class Redaction:
-    """Who to hide from one user's view of a company's books, and the label that replaces them (hashable)."""
+    """Who to hide from one user's view of a company's books and treasury, and the label that replaces them
+    (hashable: a cache key)."""
 
     people: tuple[Person, ...] = ()
     label: str = BLOCKED
@@ -93,15 +106,40 @@ class Redaction:
     def __bool__(self) -> bool:
         return bool(self.people)
 
+    def hides(self, texts: Iterable[str | None]) -> list[bool]:
+        """For each text, whether the user may not read it (it names a hidden employee)."""
+        return naming(texts, self.people) if self.people else [False for _ in texts]
+
     def apply(self, descriptions: Iterable[str | None]) -> list[str | None]:
         return redact(descriptions, self.people, self.label) if self.people else list(descriptions)
 
-    def frame(self, frame: pd.DataFrame, column: str = "description") -> pd.DataFrame:
-        """A copy of ``frame`` with ``column`` redacted (the frame itself when nobody is hidden)."""
+    def frame(self, frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+        """A copy of ``frame`` with ``columns`` (``description`` when none is given) redacted, each text as a whole
+        (the frame itself when nobody is hidden)."""
         if not self.people or frame.empty:
             return frame
         out = frame.copy()
-        out[column] = self.apply(out[column])
+        for column in columns or ("description",):
+            out[column] = self.apply(out[column])
+        return out
+
+    def names(self, names: Mapping[str, str]) -> dict[str, str]:
+        """Account names by code, a name naming a hidden employee replaced whole by the label (the code kept, so the
+        account is still found by its code and every figure still adds up)."""
+        return dict(zip(names, self.apply(names.values()), strict=True)) if self.people else dict(names)
+
+    def parties(self, frame: pd.DataFrame, *texts: str, name: str = "counterparty", nif: str = "nif") -> pd.DataFrame:
+        """A copy of a table of counterparties (bills portfolio) for the user.
+
+        A row whose counterparty ``name`` or ``nif`` names a hidden employee reads the label as the counterparty and
+        no NIF; the free ``texts`` columns (document…) are redacted one by one. Amounts are never touched.
+        """
+        if not self.people or frame.empty:
+            return frame
+        out = self.frame(frame, *texts) if texts else frame.copy()
+        hidden = [a or b for a, b in zip(self.hides(out[name]), self.hides(out[nif]), strict=True)]
+        out[name] = [self.label if h else v for h, v in zip(hidden, out[name], strict=True)]
+        out[nif] = ["" if h else v for h, v in zip(hidden, out[nif], strict=True)]
         return out
 
 

@@ -44,6 +44,7 @@ from etl.store import Snapshot
 from portal.fmt import date_es
 from reports.layouts import Layout, layout
 from reports.periods import FiscalCalendar, Period, add_months, month_label
+from reports.redaction import Redaction
 
 ZERO = Decimal("0.00")
 RATIO = Decimal("0.0001")
@@ -623,21 +624,39 @@ def _names_cached(path: str, snapshot_id: str) -> dict[str, str]:
     return {account: name or "" for account, name in rows}
 
 
-def account_names(snapshot: Snapshot, accounts: Iterable[str] | None = None) -> dict[str, str]:
-    """Names from the snapshot's chart (``accounts.parquet``, read once per snapshot); all when ``accounts`` is None."""
-    names = _names_cached(str(snapshot.file("accounts.parquet")), snapshot.snapshot_id)
+@lru_cache(maxsize=64)
+def _shown_names_cached(path: str, snapshot_id: str, hide: Redaction) -> dict[str, str]:
+    return hide.names(_names_cached(path, snapshot_id))
+
+
+def account_names(
+    snapshot: Snapshot, accounts: Iterable[str] | None = None, *, hide: Redaction | None = None
+) -> dict[str, str]:
+    """Names from the snapshot's chart (``accounts.parquet``, read once per snapshot); all when ``accounts`` is None.
+
+    ``hide``: employees whose names never reach the user; an account whose name names one of them (a sub-account per
+    employee, «4650001 Remuneraciones pendientes Ana Alonso Ruiz») reads the redaction's label as its whole name.
+    """
+    path = str(snapshot.file("accounts.parquet"))
+    names = _shown_names_cached(path, snapshot.snapshot_id, hide) if hide else _names_cached(path, snapshot.snapshot_id)
     if accounts is None:
         return dict(names)
     return {account: names[account] for account in set(accounts) if account in names}
 
 
 def line_accounts(
-    snapshot: Snapshot, kind: str, line_code: str, *, period: Period | None = None, as_of: date | None = None
+    snapshot: Snapshot,
+    kind: str,
+    line_code: str,
+    *,
+    period: Period | None = None,
+    as_of: date | None = None,
+    hide: Redaction | None = None,
 ) -> pd.DataFrame:
     """Drill-down: the accounts that make up one statement line (P&L: ``period``; balance: ``as_of``).
 
     Columns: ``account``, ``name``, ``balance`` (debit − credit), ``amount`` (its contribution to the line; a
-    two-sided account appears only on the side its balance lands on).
+    two-sided account appears only on the side its balance lands on). Names as :func:`account_names` with ``hide``.
     """
     found = layout(kind, model_of(snapshot))
     if kind == "pyg":
@@ -653,7 +672,7 @@ def line_accounts(
         for code, amount in found.contributions(account, balance):
             if code == line_code and amount != 0:
                 rows.append([account, balance, amount])
-    names = account_names(snapshot, [r[0] for r in rows])
+    names = account_names(snapshot, [r[0] for r in rows], hide=hide)
     table = pd.DataFrame(
         [[acc, names.get(acc, ""), bal, amt] for acc, bal, amt in rows],
         columns=["account", "name", "balance", "amount"],
@@ -661,12 +680,14 @@ def line_accounts(
     return table
 
 
-def top_expenses(snapshot: Snapshot, period: Period, *, limit: int = 10, compare: bool = True) -> pd.DataFrame:
+def top_expenses(
+    snapshot: Snapshot, period: Period, *, limit: int = 10, compare: bool = True, hide: Redaction | None = None
+) -> pd.DataFrame:
     """The ``limit`` group-6 accounts with the biggest expense (debit − credit > 0) in a period, biggest first.
 
     Regularización left out, as in the P&L. ``prior_amount`` is the same account over the comparison period (the
     same period a year before; 0 when the account did not move then), None without comparison or data before it.
-    Ties are broken by account code.
+    Ties are broken by account code. Names as :func:`account_names` with ``hide``.
     """
     now = {acc: debit - credit for acc, (debit, credit) in pnl_totals(snapshot, period).items() if acc[:1] == "6"}
     chosen = sorted(((acc, amount) for acc, amount in now.items() if amount > 0), key=lambda item: (-item[1], item[0]))
@@ -675,7 +696,7 @@ def top_expenses(snapshot: Snapshot, period: Period, *, limit: int = 10, compare
     before: dict[str, Decimal] | None = None
     if prior_period is not None and _has_data(snapshot, prior_period.end):
         before = {acc: debit - credit for acc, (debit, credit) in pnl_totals(snapshot, prior_period).items()}
-    names = account_names(snapshot, [acc for acc, _ in chosen])
+    names = account_names(snapshot, [acc for acc, _ in chosen], hide=hide)
     rows = [
         [acc, names.get(acc, ""), amount, None if before is None else before.get(acc, ZERO)] for acc, amount in chosen
     ]

@@ -17,6 +17,11 @@ Definitions used by every function (``today`` is always an argument):
   and reported apart as ``excluded_*``). Items due after week 13 are not in it.
 - **Cartera check** (staff): the items open at the journal's last date (issued by then, not settled by then)
   against the pre-closing balance of the 430 accounts (receivables) and of 400 + 410 (payables, credit balance).
+- **Hidden employees** (``hide``, a :class:`reports.redaction.Redaction`): every read a client page makes of the
+  counterparties (:func:`open_items`, :func:`ageing`, :func:`upcoming`) or of the bank movements
+  (:func:`movements`) takes the user's redaction: an item whose counterparty or NIF names a hidden employee reads
+  the label with no NIF (its document, and a movement's concept, when they name one, read the label too), amounts
+  unchanged, so every total and the forecast are the same.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import pandas as pd
 
 from etl.store import Snapshot
 from reports import statements
+from reports.redaction import Redaction
 
 ITEMS, STATEMENTS, MOVEMENTS = "treasury_items.parquet", "bank_statements.parquet", "bank_movements.parquet"
 ZERO = Decimal("0.00")
@@ -135,8 +141,11 @@ def bucket_of(days_overdue: int) -> str:
 # --- pending items ------------------------------------------------------------------------------------------------
 
 
-def open_items(snapshot: Snapshot, today: date, kind: str | None = None) -> pd.DataFrame:
-    """The open items (of ``kind`` when given) with days overdue, overdue flag and bucket, by due date."""
+def open_items(
+    snapshot: Snapshot, today: date, kind: str | None = None, *, hide: Redaction | None = None
+) -> pd.DataFrame:
+    """The open items (of ``kind`` when given) with days overdue, overdue flag and bucket, by due date (items of
+    ``hide``'s employees read its label as counterparty, with no NIF)."""
     if not snapshot.has(ITEMS):
         return pd.DataFrame(columns=ITEM_COLUMNS).astype({"overdue": bool})
     frame = _query(
@@ -149,15 +158,16 @@ def open_items(snapshot: Snapshot, today: date, kind: str | None = None) -> pd.D
         return pd.DataFrame(columns=ITEM_COLUMNS).astype({"overdue": bool})
     frame["overdue"] = [d >= 1 for d in frame["days_overdue"]]
     frame["bucket"] = [bucket_of(int(d)) for d in frame["days_overdue"]]
-    return frame[ITEM_COLUMNS]
+    return (hide or Redaction()).parties(frame[ITEM_COLUMNS], "document")
 
 
-def ageing(snapshot: Snapshot, kind: str, today: date) -> pd.DataFrame:
+def ageing(snapshot: Snapshot, kind: str, today: date, *, hide: Redaction | None = None) -> pd.DataFrame:
     """Pending items of ``kind`` per counterparty: items, total, overdue and one column per ageing bucket.
 
-    Sorted by total (largest first), then counterparty; amounts are ``Decimal``.
+    Sorted by total (largest first), then counterparty; amounts are ``Decimal``. Grouped by the counterparty the
+    user may read (``hide``'s employees under one label row).
     """
-    items = open_items(snapshot, today, kind)
+    items = open_items(snapshot, today, kind, hide=hide)
     columns = ["counterparty", "nif", "items", "total", "overdue", *(b[0] for b in AGEING_BUCKETS)]
     rows = []
     for (name, nif), group in items.groupby(["counterparty", "nif"], sort=False):
@@ -179,12 +189,14 @@ def ageing_totals(frame: pd.DataFrame) -> dict[str, Decimal]:
     return {c: sum(frame[c], ZERO) for c in ("total", "overdue", *(b[0] for b in AGEING_BUCKETS))}
 
 
-def upcoming(snapshot: Snapshot, today: date, days: int, *, with_overdue: bool = True) -> pd.DataFrame:
+def upcoming(
+    snapshot: Snapshot, today: date, days: int, *, with_overdue: bool = True, hide: Redaction | None = None
+) -> pd.DataFrame:
     """Open items due from ``today`` to ``today + days`` (and the overdue ones first when ``with_overdue``).
 
-    Adds ``signed``: the amount as it moves the bank (collections +, payments −).
+    Adds ``signed``: the amount as it moves the bank (collections +, payments −). ``hide`` as in :func:`open_items`.
     """
-    items = open_items(snapshot, today)
+    items = open_items(snapshot, today, hide=hide)
     last = today + timedelta(days=days)
     frame = _where(items, [(d <= last and (d >= today or with_overdue)) for d in items["due_date"]]).copy()
     frame["signed"] = [a if k == "cobro" else -a for a, k in zip(frame["amount"], frame["kind"], strict=True)]
@@ -259,13 +271,15 @@ def daily_balances(snapshot: Snapshot, start: date | None = None, end: date | No
     )[columns]
 
 
-def movements(snapshot: Snapshot, iban: str, start: date, end: date) -> pd.DataFrame:
-    """The bank movements of one account between two dates (operation date), with the running balance."""
-    return _query(
+def movements(snapshot: Snapshot, iban: str, start: date, end: date, *, hide: Redaction | None = None) -> pd.DataFrame:
+    """The bank movements of one account between two dates (operation date), with the running balance; a concept
+    naming one of ``hide``'s employees («TRANSF NOMINA ANA ALONSO RUIZ») reads its label, amounts unchanged."""
+    frame = _query(
         "SELECT operation_date, value_date, concept, common_concept, amount, balance FROM read_parquet($m)"
         " WHERE iban = $iban AND operation_date BETWEEN $start AND $end ORDER BY start_date, sequence",
         {"m": str(snapshot.file(MOVEMENTS)), "iban": iban, "start": start, "end": end},
     )
+    return (hide or Redaction()).frame(frame, "concept")
 
 
 # --- forecast -----------------------------------------------------------------------------------------------------

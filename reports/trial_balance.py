@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl.store import Snapshot
+from reports.redaction import Redaction
 from reports.statements import ZERO, account_names, account_totals, calendar_of
 
 LEVELS = ("3", "4", "full")
@@ -53,8 +54,14 @@ def pgc_names() -> dict[str, str]:
         return {row["code"]: row["name"] for row in csv.DictReader(fh)}
 
 
-def trial_balance(snapshot: Snapshot, as_of: date, *, level: str = "full") -> TrialBalance:
-    """Sumas y saldos at ``as_of``; ``level`` '3', '4' or 'full' (the accounts as posted)."""
+def trial_balance(
+    snapshot: Snapshot, as_of: date, *, level: str = "full", hide: Redaction | None = None
+) -> TrialBalance:
+    """Sumas y saldos at ``as_of``; ``level`` '3', '4' or 'full' (the accounts as posted).
+
+    ``hide``: employees whose names never reach the user; an account named after one of them reads the label as its
+    name (its code and figures unchanged, so the totals are the same).
+    """
     level = str(level)
     if level not in LEVELS:
         raise ValueError("El nivel debe ser 3, 4 o full")
@@ -77,7 +84,7 @@ def trial_balance(snapshot: Snapshot, as_of: date, *, level: str = "full") -> Tr
         pair = grouped.setdefault(key, [ZERO, ZERO])
         pair[0] += debit
         pair[1] += credit
-    names = account_names(snapshot, grouped) if level == "full" else {}
+    names = account_names(snapshot, grouped, hide=hide) if level == "full" else {}
     standard = pgc_names()
     rows = [
         [key, names.get(key) or standard.get(key, ""), debit, credit, debit - credit]

@@ -79,7 +79,7 @@ with _ui.errors_shown():
         key=books.widget_key(f"balance-line-{as_of}"),
     )
     if code is not None:
-        accounts = statements.line_accounts(books.snapshot, "balance", code, as_of=as_of)
+        accounts = statements.line_accounts(books.snapshot, "balance", code, as_of=as_of, hide=books.redaction)
         _accounting.show_table(
             _accounting.money_frame(
                 accounts.rename(

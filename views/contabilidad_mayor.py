@@ -66,7 +66,7 @@ books = _accounting.open_books("Mayor")
 with _ui.errors_shown():
     first, last = _accounting.data_dates(books)
     text = st.text_input("Buscar cuenta por código o nombre", max_chars=60, key=books.widget_key("mayor-search"))
-    found = ledger.find_accounts(books.snapshot, text, limit=200) if text.strip() else None
+    found = ledger.find_accounts(books.snapshot, text, limit=200, hide=books.redaction) if text.strip() else None
     if found is None:
         st.info("Escriba el principio del código (p. ej. 572) o parte del nombre de la cuenta.")
         st.stop()

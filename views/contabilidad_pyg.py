@@ -11,6 +11,7 @@ import streamlit as st
 
 from portal import fmt
 from reports import export, periods, statements
+from reports.redaction import Redaction
 from views import _accounting, _ui
 
 ZERO = Decimal("0.00")
@@ -70,10 +71,14 @@ def monthly_view(store_root: str, company: str, snapshot_id: str, fiscal_year: i
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def expenses_view(store_root: str, company: str, snapshot_id: str, spec: tuple) -> pd.DataFrame:
-    """Cached per store, company, snapshot id (all hashed) and period: the ten biggest expense accounts."""
+def expenses_view(
+    store_root: str, company: str, snapshot_id: str, spec: tuple, people: tuple = (), label: str = ""
+) -> pd.DataFrame:
+    """Cached per store, company, snapshot id, period and the user's hidden employees (all hashed): the ten biggest
+    expense accounts (one named after a hidden employee reads the label)."""
     snapshot = _accounting._snapshot(store_root, company, snapshot_id)
-    return statements.top_expenses(snapshot, _accounting.period_of(statements.calendar_of(snapshot), spec))
+    period = _accounting.period_of(statements.calendar_of(snapshot), spec)
+    return statements.top_expenses(snapshot, period, hide=Redaction(people, label))
 
 
 def expense_chart(top: pd.DataFrame, label: str, prior_label: str | None) -> go.Figure:
@@ -156,7 +161,7 @@ def drill_down(books: _accounting.Books, statement: statements.Statement, period
     )
     if code is None:
         return
-    accounts = statements.line_accounts(books.snapshot, "pyg", code, period=period)
+    accounts = statements.line_accounts(books.snapshot, "pyg", code, period=period, hide=books.redaction)
     _accounting.show_table(
         pd.DataFrame(
             {
@@ -209,7 +214,7 @@ with _ui.errors_shown():
     st.subheader("Detalle por cuentas")
     drill_down(books, statement, period, picked)
     st.subheader("Mayores gastos")
-    top = expenses_view(*books.key, _accounting.spec_of(period))
+    top = expenses_view(*books.key, _accounting.spec_of(period), books.redaction.people, books.redaction.label)
     if top.empty:
         st.info("No hay gastos del grupo 6 en este periodo.")
     else:

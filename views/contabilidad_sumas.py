@@ -7,14 +7,19 @@ import streamlit as st
 
 from portal import fmt
 from reports import export
+from reports.redaction import Redaction
 from reports.trial_balance import trial_balance
 from views import _accounting, _ui
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def cached_trial_balance(store_root: str, company: str, snapshot_id: str, as_of, level: str):
-    """Cached per store, company and snapshot id (all hashed)."""
-    return trial_balance(_accounting._snapshot(store_root, company, snapshot_id), as_of, level=level)
+def cached_trial_balance(
+    store_root: str, company: str, snapshot_id: str, as_of, level: str, people: tuple = (), label: str = ""
+):
+    """Cached per store, company, snapshot id and the user's hidden employees (all hashed): accounts named after
+    them read the label."""
+    snapshot = _accounting._snapshot(store_root, company, snapshot_id)
+    return trial_balance(snapshot, as_of, level=level, hide=Redaction(people, label))
 
 
 books = _accounting.open_books("Sumas y saldos")
@@ -37,7 +42,7 @@ with _ui.errors_shown():
         index=2,
         key=books.widget_key("sumas-level"),
     )
-    trial = cached_trial_balance(*books.key, as_of, level)
+    trial = cached_trial_balance(*books.key, as_of, level, books.redaction.people, books.redaction.label)
     st.caption(
         _ui.plain(
             f"Ejercicio {books.calendar.year_label(trial.fiscal_year)} hasta el {fmt.date_es(as_of)} "

@@ -1,4 +1,9 @@
-"""Tesorería (client): pending items with ageing, upcoming due dates with a calendar, banks, 13-week forecast."""
+"""Tesorería (client): pending items with ageing, upcoming due dates with a calendar, banks, 13-week forecast.
+
+Every read of counterparties goes through the user's redaction (``books.redaction``, the same rule as the books):
+an item of a blocked employee, or of any employee when the firm hides payroll names from a user without the labour
+module, reads the label on the page and in every file, amounts unchanged.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import streamlit as st
 from portal import fmt
 from reports import periods
 from reports import treasury as reports
+from reports.redaction import Redaction
 from views import _accounting, _ui
 
 NO_DATA = "Todavía no hay datos de tesorería publicados de esta empresa."
@@ -42,17 +48,22 @@ def _snap(store_root: str, company: str, snapshot_id: str):
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def cached_ageing(store_root: str, company: str, snapshot_id: str, kind: str, today: date) -> pd.DataFrame:
-    """Pending items of one kind per counterparty with the ageing buckets."""
-    return reports.ageing(_snap(store_root, company, snapshot_id), kind, today)
+def cached_ageing(
+    store_root: str, company: str, snapshot_id: str, kind: str, today: date, people: tuple = (), label: str = ""
+) -> pd.DataFrame:
+    """Pending items of one kind per counterparty with the ageing buckets (the user's hidden employees, a hashed
+    argument too, under the label)."""
+    return reports.ageing(_snap(store_root, company, snapshot_id), kind, today, hide=Redaction(people, label))
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def cached_upcoming(store_root: str, company: str, snapshot_id: str, today: date, days: int) -> dict[str, pd.DataFrame]:
-    """The upcoming list (overdue first) and the per-day calendar data."""
+def cached_upcoming(
+    store_root: str, company: str, snapshot_id: str, today: date, days: int, people: tuple = (), label: str = ""
+) -> dict[str, pd.DataFrame]:
+    """The upcoming list (overdue first; the user's hidden employees under the label) and the per-day calendar."""
     snapshot = _snap(store_root, company, snapshot_id)
     return {
-        "items": reports.upcoming(snapshot, today, days),
+        "items": reports.upcoming(snapshot, today, days, hide=Redaction(people, label)),
         "days": reports.due_calendar(snapshot, today, days),
     }
 
@@ -243,7 +254,8 @@ def pending_tab(books: _accounting.Books, today: date) -> None:
         f"Pendientes a {fmt.date_es(today)}. Un efecto está vencido cuando su vencimiento es anterior a hoy; "
         "los vencidos se agrupan por los días transcurridos desde el vencimiento."
     )
-    frames = {kind: cached_ageing(*books.key, kind, today) for kind in reports.KINDS}
+    hide = books.redaction
+    frames = {kind: cached_ageing(*books.key, kind, today, hide.people, hide.label) for kind in reports.KINDS}
     totals = {kind: reports.ageing_totals(frames[kind]) for kind in reports.KINDS}
     columns = st.columns(4)
     columns[0].metric("Cobros pendientes", fmt.money(totals["cobro"]["total"]))
@@ -281,7 +293,7 @@ def upcoming_tab(books: _accounting.Books, today: date) -> None:
         index=1,
         key=books.widget_key("tesoreria-horizon"),
     )
-    found = cached_upcoming(*books.key, today, days)
+    found = cached_upcoming(*books.key, today, days, books.redaction.people, books.redaction.label)
     items, per_day = found["items"], found["days"]
     coming = items[~items["overdue"]]
     overdue = items[items["overdue"]]
