@@ -18,7 +18,7 @@ from auth.passwords import generate_password
 from portal import audit, fmt
 from portal.db import companies, get_engine
 from portal.errors import PortalError
-from portal.settings import Settings, load_settings
+from portal.settings import Settings, load_settings, restrict_new_files
 
 ROLE_LABELS = {"staff": "despacho", "client": "cliente"}
 CSV_COLUMNS = ("usuario", "email", "email_despacho", "cliente", "empresas", "modulos", "intentos", "caduca")
@@ -437,4 +437,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restrict_new_files()
     sys.exit(main())
