@@ -10,7 +10,7 @@ run: venv  ## Start the portal on the demo firm (generates and loads it when abs
 	PORT=$(PORT) $(BIN)/python bootstrap.py
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
-test: dev  ## Install everything and run the whole suite (lint + unit + AppTest + browser)
+test: dev  ## Install everything and run the whole suite (lint + unit + AppTest + browser, SQLite + PostgreSQL)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -21,7 +21,10 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-dev: $(BIN)/.installed-dev /usr/bin/chromium
+# Debian's PostgreSQL server binaries (initdb, pg_ctl, postgres), whatever its major version.
+PG_INITDB := $(or $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb)),/usr/lib/postgresql/15/bin/initdb)
+
+dev: $(BIN)/.installed-dev /usr/bin/chromium $(PG_INITDB)
 $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -31,6 +34,10 @@ $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+# The PostgreSQL tests start a throw-away cluster of their own (tests/pg.py), never the system service.
+$(PG_INITDB):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 
 lint: dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,4 +1,4 @@
-"""Shared fixtures: an in-memory DuckDB connection with the threads a load uses."""
+"""Shared fixtures: an in-memory DuckDB connection with the threads a load uses; the portal database on both kinds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import duckdb
 import pytest
+
+from tests.pg import db_url, pg_cluster  # noqa: F401  (fixtures: a fresh SQLite or PostgreSQL database per test)
 
 
 @pytest.fixture

@@ -1,49 +1,101 @@
-"""The portal database: migrations build exactly the declared schema, and re-running them is harmless."""
+"""The portal database, on SQLite and PostgreSQL: migrations build exactly the declared schema, re-running them is
+harmless, and the audit log is append-only in the database itself."""
 
 from __future__ import annotations
+
+import multiprocessing
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from portal.db import get_engine, metadata
+from portal.db import MIGRATIONS_DIR, get_engine, metadata, migrate
 
 
-def test_migrations_match_the_declared_tables(tmp_path):
-    engine = get_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+def head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_migrations_match_the_declared_tables(db_url):
+    engine = get_engine(db_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
     assert set(sa.inspect(engine).get_table_names()) == {*metadata.tables, "alembic_version"}
 
 
-def test_migrating_twice_keeps_the_data(tmp_path):
-    url = f"sqlite:///{tmp_path / 'portal.db'}"
-    engine = get_engine(url)
+def test_migrating_twice_keeps_the_data(db_url):
+    engine = get_engine(db_url)
     with engine.begin() as conn:
         conn.execute(
             sa.text("INSERT INTO companies (code, name, nif, publish_mode) VALUES ('acme', 'Acme', '', 'auto')")
         )
-    from portal.db import migrate
-
     migrate(engine)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT name FROM companies")).scalar() == "Acme"
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
 
 
-def test_the_audit_log_refuses_updates_and_deletes(tmp_path):
-    engine = get_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+def test_the_audit_log_refuses_updates_and_deletes(db_url):
+    engine = get_engine(db_url)
     with engine.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO audit_log (at, actor, actor_role, event, detail)"
-                " VALUES ('2026-11-28 10:00:00', 'ana', 'client', 'sign_in_ok', '')"
+                " VALUES ('2026-11-28 10:00:00+00:00', 'ana', 'client', 'sign_in_ok', '')"
             )
         )
-    for statement in ("UPDATE audit_log SET actor = 'otro'", "DELETE FROM audit_log"):
+    statements = ["UPDATE audit_log SET actor = 'otro'", "DELETE FROM audit_log", "DELETE FROM audit_log WHERE id = 1"]
+    if engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE audit_log")  # not a row-by-row DELETE: a trigger of its own refuses it
+    for statement in statements:
         with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(sa.text(statement))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT actor FROM audit_log")).all() == [("ana",)]
+
+
+def test_a_failed_migration_leaves_nothing_half_done(db_url):
+    """All migrations run in one transaction, on SQLite too (its driver would commit each CREATE on its own)."""
+    bare = sa.create_engine(db_url)
+    with bare.begin() as conn:  # in the way of the last table of migration 0003
+        conn.execute(sa.text("CREATE TABLE notifications_sent (id INTEGER PRIMARY KEY)"))
+    bare.dispose()
+    with pytest.raises(sa.exc.DatabaseError, match="notifications_sent"):
+        get_engine(db_url)
+    bare = sa.create_engine(db_url)
+    assert sa.inspect(bare).get_table_names() == ["notifications_sent"]  # no users, no alembic_version
+    with bare.begin() as conn:
+        conn.execute(sa.text("DROP TABLE notifications_sent"))
+    bare.dispose()
+    assert set(sa.inspect(get_engine(db_url)).get_table_names()) == {*metadata.tables, "alembic_version"}
+
+
+def _open_portal_database(url: str, start: Barrier, answers: Queue) -> None:
+    start.wait()
+    try:
+        engine = get_engine(url)
+        with engine.connect() as conn:
+            answers.put(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar())
+    except Exception as exc:  # reported to the test, which fails with it
+        answers.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_starting_together_on_a_fresh_database_migrate_it_once(db_url):
+    """The portal, the scheduler and the CLI may start at once: one migrates, the others wait and find it done."""
+    processes = 3
+    context = multiprocessing.get_context("fork")  # no other thread runs here; spawning would re-import everything
+    start, answers = context.Barrier(processes), context.Queue()
+    workers = [context.Process(target=_open_portal_database, args=(db_url, start, answers)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert sorted(answers.get(timeout=5) for _ in workers) == [head_revision()] * processes
