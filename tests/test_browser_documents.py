@@ -10,6 +10,8 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
+from tests.browser_signin import RecoveryCodes
+from tests.browser_signin import sign_in as browser_sign_in
 from tests.portal_browser import chromium, click_download, running_portal
 from tests.test_documents import write_documents
 from tests.test_invoices import write_company
@@ -23,7 +25,8 @@ SENT_PDF = b"%PDF-1.4\n% justificante enviado por el cliente\n%%EOF\n"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` over a tmp data dir with «desp», the client «fina» (documentos) and staff «ana»."""
+    """`python server.py` over a tmp data dir with «desp», the client «fina» (documentos) and staff «ana» (second
+    factor enrolled here; a recovery code answers it)."""
     data = tmp_path_factory.mktemp("browser-documents") / "data"
     settings = load_settings({"PORTAL_DATA_DIR": str(data)})
     write_documents(write_company(settings.sources))
@@ -33,25 +36,24 @@ def server(tmp_path_factory):
     users.create_user(engine, "fina", PASSWORD, role="client", name="Fina")
     access.grant(engine, "fina", "desp", "documentos", actor="test")
     users.create_user(engine, "ana", PASSWORD, role="staff", name="Ana")
+    codes = {"ana": RecoveryCodes(engine, "ana")}
     with running_portal(data) as url:
-        yield url, settings
+        yield url, settings, codes
 
 
-def sign_in(browser, url: str, path: str, username: str):
+def sign_in(browser, server, path: str, username: str):
+    url, _, codes = server
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="es-ES", accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto(url + path)
-    page.get_by_label("Usuario").fill(username)
-    page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
+    browser_sign_in(page, url, username, PASSWORD, path=path, code=codes.get(username))
     return context, page
 
 
 def test_a_client_sends_a_pdf_and_staff_download_it(server, tmp_path):
-    url, settings = server
+    _, settings, _ = server
     with chromium() as browser:
-        context, page = sign_in(browser, url, "/documentos", "fina")
+        context, page = sign_in(browser, server, "/documentos", "fina")
         page.get_by_role("heading", name="Documentos").first.wait_for()
         page.get_by_text("3 documentos nuevos sin abrir.").wait_for()
         page.get_by_role("tab", name="Enviar al despacho").click()
@@ -64,7 +66,7 @@ def test_a_client_sends_a_pdf_and_staff_download_it(server, tmp_path):
         assert page.get_by_text("Traceback").count() == 0
         context.close()
 
-        context, page = sign_in(browser, url, "/buzon", "ana")
+        context, page = sign_in(browser, server, "/buzon", "ana")
         page.get_by_role("heading", name="Documentos y buzón").wait_for()
         page.get_by_text("Buzón: 1 documento recibido.").wait_for()
         button = page.get_by_role("button", name="Descargar")

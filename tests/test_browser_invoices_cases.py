@@ -10,6 +10,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
+from tests.browser_signin import sign_in
 from tests.portal_browser import choose, chromium, click_download, running_portal
 from tests.test_cases import HIDDEN_WORDS
 from tests.test_invoices import pdf_bytes, write_company
@@ -22,7 +23,7 @@ TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` over a tmp data dir with «desp» and the client «fina» with facturas and expedientes."""
+    """`python server.py` over a tmp data dir with «desp» and the client «fina» with facturas and expedientes."""
     data = tmp_path_factory.mktemp("browser-invoices-cases") / "data"
     settings = load_settings({"PORTAL_DATA_DIR": str(data)})
     write_company(settings.sources)
@@ -42,10 +43,7 @@ def test_a_client_opens_facturas_downloads_a_pdf_and_reads_a_case_file_timeline(
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="es-ES")
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        page.goto(url + "/facturas")
-        page.get_by_label("Usuario").fill("fina")
-        page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
-        page.get_by_role("button", name="Entrar").click()
+        sign_in(page, url, "fina", PASSWORD, path="/facturas")  # a client: no second factor asked
         page.get_by_role("heading", name="Facturas del despacho").wait_for()
         page.get_by_text("Honorarios por mes (base imponible, €)").wait_for()  # the Plotly chart's title
         page.get_by_text("519,93 €").first.wait_for()  # the 2025 total

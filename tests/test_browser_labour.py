@@ -10,6 +10,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
+from tests.browser_signin import sign_in
 from tests.portal_browser import chromium, click_download, running_portal
 from tests.test_labour import write_company
 
@@ -21,7 +22,7 @@ TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` over a tmp data dir with «obra» (labour files) and the client «lola» with laboral."""
+    """`python server.py` over a tmp data dir with «obra» (labour files) and the client «lola» with laboral."""
     data = tmp_path_factory.mktemp("browser-labour") / "data"
     settings = load_settings({"PORTAL_DATA_DIR": str(data)})
     write_company(settings.sources)
@@ -40,13 +41,12 @@ def test_a_client_with_the_module_opens_laboral_and_each_view_and_export_is_audi
         context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="es-ES")
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        page.goto(url + "/laboral")
-        page.get_by_label("Usuario").fill("lola")
-        page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
-        page.get_by_role("button", name="Entrar").click()
+        sign_in(page, url, "lola", PASSWORD, path="/laboral")  # a client: no second factor asked
         page.get_by_role("heading", name="Laboral").wait_for()
         tabs = page.get_by_role("tab")  # expect() retries while the page is still drawing its tabs
-        sync_api.expect(tabs).to_have_text(["Resumen mensual de nóminas", "Plantilla media y su evolución"])
+        sync_api.expect(tabs).to_have_text(
+            ["Resumen mensual de nóminas", "Plantilla media y su evolución"], timeout=TIMEOUT_MS
+        )
         page.get_by_text("Coste de empresa por mes (€)").wait_for()  # the Plotly chart's title
         button = page.get_by_role("button", name="Descargar CSV")
         button.wait_for()

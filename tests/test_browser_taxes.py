@@ -11,6 +11,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
+from tests.browser_signin import sign_in
 from tests.portal_browser import chromium, click_download, running_portal
 from tests.test_taxes import PDF, write_company
 
@@ -22,7 +23,7 @@ TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` over a tmp data dir with «fisco» (tax files) and the client «fiona» with impuestos."""
+    """`python server.py` over a tmp data dir with «fisco» (tax files) and the client «fiona» with impuestos."""
     data = tmp_path_factory.mktemp("browser-taxes") / "data"
     settings = load_settings({"PORTAL_DATA_DIR": str(data)})
     write_company(settings.sources)
@@ -41,13 +42,10 @@ def test_a_client_with_the_module_opens_impuestos_and_downloads_a_receipt(server
         context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="es-ES")
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        page.goto(url + "/impuestos")
-        page.get_by_label("Usuario").fill("fiona")
-        page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
-        page.get_by_role("button", name="Entrar").click()
+        sign_in(page, url, "fiona", PASSWORD, path="/impuestos")  # a client: no second factor asked
         page.get_by_role("heading", name="Impuestos").wait_for()
         tabs = page.get_by_role("tab")  # expect() retries while the page is still drawing its tabs
-        sync_api.expect(tabs).to_have_text(["IVA", "IRPF", "Presentaciones"])
+        sync_api.expect(tabs).to_have_text(["IVA", "IRPF", "Presentaciones"], timeout=TIMEOUT_MS)
         page.get_by_text("IVA por periodo 2024 (€)").wait_for()  # the Plotly chart's title
         page.get_by_text("El modelo 390 coincide con la suma de los 2 modelos 303 del año.").wait_for()
         page.get_by_role("tab", name="Presentaciones").click()

@@ -11,6 +11,7 @@ from auth import access, users
 from etl import service
 from portal.db import get_engine
 from portal.settings import load_settings
+from tests.browser_signin import sign_in
 from tests.portal_browser import chromium, click_download, running_portal
 from tests.test_treasury import TODAY, write_company
 
@@ -22,7 +23,7 @@ TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` over a tmp data dir with «caja» (moved so 10/03/2025 is today) and the client «tere»."""
+    """`python server.py` over a tmp data dir with «caja» (moved so 10/03/2025 is today) and the client «tere»."""
     data = tmp_path_factory.mktemp("browser-treasury") / "data"
     settings = load_settings({"PORTAL_DATA_DIR": str(data)})
     write_company(settings.sources, shift=date.today() - TODAY)
@@ -40,14 +41,12 @@ def test_a_client_with_the_module_opens_tesoreria_exports_and_sees_the_forecast(
         context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="es-ES")
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        page.goto(server + "/tesoreria")
-        page.get_by_label("Usuario").fill("tere")
-        page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
-        page.get_by_role("button", name="Entrar").click()
+        sign_in(page, server, "tere", PASSWORD, path="/tesoreria")  # a client: no second factor asked
         page.get_by_role("heading", name="Tesorería").wait_for()
         tabs = page.get_by_role("tab")  # expect() retries while the page is still drawing its tabs
         sync_api.expect(tabs).to_have_text(
-            ["Cobros y pagos pendientes", "Próximos vencimientos", "Bancos", "Previsión 13 semanas"]
+            ["Cobros y pagos pendientes", "Próximos vencimientos", "Bancos", "Previsión 13 semanas"],
+            timeout=TIMEOUT_MS,
         )
         page.get_by_text("Pendiente por antigüedad (€)").wait_for()  # the Plotly chart's title
         page.get_by_text("2.850,00 €").first.wait_for()  # the «Cobros pendientes» metric
