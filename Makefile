@@ -8,7 +8,7 @@ PORT   ?= 8501
 
 run: venv  ## Start the portal on the demo firm (generates and loads it when absent)
 	PORT=$(PORT) $(BIN)/python bootstrap.py
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(BIN)/python server.py --address 127.0.0.1 --port $(PORT)  # app.py behind web/ (headers, cookies, limits)
 
 test: dev  ## Install everything and run the whole suite (lint + unit + AppTest + browser, SQLite + PostgreSQL)
 	$(BIN)/ruff check .

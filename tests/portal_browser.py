@@ -36,30 +36,39 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
+            raise RuntimeError(f"the portal server exited with {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.read().decode() == "ok":
                     return
         except OSError:
             time.sleep(0.2)
-    raise TimeoutError("streamlit did not become healthy")
+    raise TimeoutError("the portal server did not become healthy")
+
+
+class PortalURL(str):
+    """The base URL of a running portal server (a plain ``str``), with its process as ``.process``."""
+
+    process: subprocess.Popen
 
 
 @contextmanager
-def running_portal(data: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port over ``data`` (PORTAL_DATA_DIR, nothing else from the environment)."""
+def running_portal(
+    data: Path, *, env: dict[str, str] | None = None, script: str = "server.py", log_name: str = "streamlit.log"
+) -> Iterator[PortalURL]:
+    """`python server.py` (the portal's launcher: app.py behind its routes and middleware) on a free port over
+    ``data`` (PORTAL_DATA_DIR; nothing else from the environment but ``env``). ``script`` is another launcher of the
+    same kind (a test's own app behind the same middleware)."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env["PORTAL_DATA_DIR"] = str(data)
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", "app.py"),
-        *("--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port)),
-        *("--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"),
-    ]
-    with (data / "streamlit.log").open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "STREAMLIT_"))}
+    environment["PORTAL_DATA_DIR"] = str(data)
+    environment.update(env or {})
+    command = [sys.executable, script, "--address", "127.0.0.1", "--port", str(port)]
+    data.mkdir(parents=True, exist_ok=True)
+    with (data / log_name).open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        url = PortalURL(f"http://127.0.0.1:{port}")
+        url.process = process
         try:
             wait_healthy(url, process)
             yield url
