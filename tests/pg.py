@@ -4,6 +4,7 @@ The cluster is Debian's PostgreSQL server (``make dev`` installs it): ``initdb``
 with ``pg_ctl`` listening on 127.0.0.1 at a free port only (plus a Unix socket inside that folder), and stopped and
 deleted at the end of the session. No containers, no system service, nothing outside the temporary folder. As root
 (as in CI) the server runs as the ``postgres`` OS user, which owns the folder: PostgreSQL refuses to run as root.
+A session killed before its teardown leaves its server running: the next session stops and deletes it.
 
 Its time zone is Europe/Madrid on purpose: PostgreSQL hands moments back in the session's time zone, so code that
 treats a stored moment as UTC without converting it fails here, as it would on a Spanish production server.
@@ -37,6 +38,8 @@ DATABASES = ("sqlite", "postgresql")
 SUPERUSER = "portal"
 SERVER_OS_USER = "postgres"  # created by Debian's postgresql-common
 START_TRIES = 5
+PREFIX = "portal-pg-"
+OWNER_FILE = "owner.pid"  # the test process that started the cluster: once it is gone, the next session reaps it
 SERVER_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "max_connections": "200",
@@ -130,7 +133,9 @@ def start_cluster() -> Cluster:
             pwd.getpwnam(SERVER_OS_USER)
         except KeyError:
             missing(f"running as root and there is no {SERVER_OS_USER!r} OS user to run the server as")
-    base = Path(tempfile.mkdtemp(prefix="portal-pg-"))  # mode 0700: only the server user (and root) get in
+    reap_orphans(bin_dir)
+    base = Path(tempfile.mkdtemp(prefix=PREFIX))  # mode 0700: only the server user (and root) get in
+    (base / OWNER_FILE).write_text(f"{os.getpid()}\n")
     password = secrets.token_urlsafe(24)
     try:
         _give_to_server_user(base)
@@ -210,6 +215,24 @@ def stop_cluster(base: Path, bin_dir: Path) -> None:
                 if stopped.returncode == 0:
                     break
     shutil.rmtree(base, ignore_errors=True)
+
+
+def reap_orphans(bin_dir: Path) -> None:
+    """Stop and delete the clusters of earlier test sessions that were killed before their teardown ran.
+
+    Only folders of ours (``portal-pg-*`` with an owner file) whose owner process no longer exists.
+    """
+    for base in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((base / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            stop_cluster(base, bin_dir)
+        except PermissionError:  # alive, someone else's
+            continue
 
 
 @pytest.fixture(scope="session")
