@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -197,7 +198,9 @@ def served_behind_the_edge() -> bool:
     return web.EDGE_ACTIVE or bool(st.config.get_option("global.appTest"))
 
 
-st.set_page_config(page_title="Portal del Cliente", page_icon=":material/account_balance:", layout="wide")
+# A local SVG: Streamlit inlines it as a data: URL (a material icon or emoji would be fetched from a CDN).
+FAVICON = str(Path(__file__).with_name("web") / "static" / "favicon.svg")
+st.set_page_config(page_title="Portal del Cliente", page_icon=FAVICON, layout="wide")
 try:
     settings = load_settings()
     engine = get_engine(settings.db_url)

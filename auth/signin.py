@@ -9,6 +9,7 @@ browser's pre-sign-in cookie, which the browser exchanges at ``/_portal/sesion``
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
 import time
@@ -34,6 +35,7 @@ PENDING_SECONDS = 300
 HANDOFF_SCRIPT = "/_portal/handoff.js"
 SESSION_ROUTE = "/_portal/sesion"
 SIGN_OUT_ROUTE = "/_portal/salir"
+SIGNED_OUT_PARAM, SIGNED_OUT_VALUE = "sesion", "cerrada"  # where the sign-out route lands: /?sesion=cerrada
 
 FAILED = login.FAILED
 SESSION_ENDED = "Su sesión ha terminado. Vuelva a iniciar sesión; si no puede, contacte con el despacho."
@@ -79,8 +81,11 @@ def forget(notice: str | None = None) -> None:
 
 def sign_in_page(settings: Settings, engine: Engine, *, below_form: Callable[[], None] | None = None) -> None:
     """The branded sign-in form and its next steps (second factor, enrolment, recovery codes, hand-off)."""
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if st.query_params.get(SIGNED_OUT_PARAM) == SIGNED_OUT_VALUE:  # back from the sign-out route
+        notice = SIGNED_OUT
     with st.columns([1, 2, 1])[1]:
-        brand(settings, st.session_state.pop(NOTICE_KEY, None))
+        brand(settings, notice)
         binding = request_cookies().get(sessions.pre_cookie_name(settings))
         pending = _pending(binding)
         if pending is None:
@@ -169,7 +174,8 @@ def _enrolment_form(settings: Settings, engine: Engine, pending: dict, binding: 
         "autenticación (Google Authenticator, Microsoft Authenticator, FreeOTP…) y escriba el código de 6 cifras "
         "que le muestre."
     )
-    st.image(mfa.qr_png(mfa.provisioning_uri(settings, user, secret)), width=220)
+    # Inline SVG, not st.image: an image would be served from /media, which answers only to a signed-in browser.
+    st.html(mfa.qr_svg(mfa.provisioning_uri(settings, user, secret)))
     st.caption("Si no puede escanearlo, escriba esta clave en la aplicación:")
     st.code(" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), language=None)
     with st.form("signin_enrol", clear_on_submit=True):
@@ -225,11 +231,26 @@ def _next_path() -> str:
     return path if path.startswith("/") and not path.startswith("//") else "/"
 
 
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+MAX_LOGO_BYTES = 512 * 1024
+
+
+def logo_data_url(path: object) -> str | None:
+    """The firm's logo as a ``data:`` URL (drawn inline: /media answers only to a signed-in browser), or None."""
+    if not path:
+        return None
+    logo = Path(str(path))
+    kind = LOGO_TYPES.get(logo.suffix.lower())
+    if kind is None or not logo.is_file() or logo.stat().st_size > MAX_LOGO_BYTES:
+        return None
+    return f"data:{kind};base64,{base64.b64encode(logo.read_bytes()).decode('ascii')}"
+
+
 def brand(settings: Settings, notice: str | None = None) -> None:
     """The firm's logo, the portal's name and an optional notice."""
-    logo = getattr(settings, "firm_logo", None)
-    if logo and Path(logo).is_file():
-        st.image(str(logo), width=160)
+    logo = logo_data_url(getattr(settings, "firm_logo", None))
+    if logo:
+        st.html(f'<img src="{logo}" alt="" style="max-width:160px">')
     st.title("Portal del Cliente")
     st.subheader(settings.firm_name)
     if notice:

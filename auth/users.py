@@ -181,13 +181,20 @@ def record_failure(engine: Engine, user_id: int, *, now: datetime | None = None)
 
 
 def record_success(engine: Engine, user_id: int, *, now: datetime | None = None, last_login: bool = True) -> bool:
-    """A claimed attempt succeeded: the counter goes back to zero, unless the account got locked meanwhile (False)."""
+    """A claimed attempt succeeded: the counter goes back to zero, unless the account got locked (or other attempts
+    took the count past the maximum) meanwhile: then False, and the sign-in is refused."""
     values: dict = {"failed_attempts": 0}
     if last_login:
         values["last_login_at"] = now or now_utc()
     with engine.begin() as conn:
         done = conn.execute(
-            sa.update(users).where(users.c.id == user_id, users.c.locked_at.is_(None)).values(**values)
+            sa.update(users)
+            .where(
+                users.c.id == user_id,
+                users.c.locked_at.is_(None),
+                users.c.failed_attempts <= users.c.max_attempts,  # not while a burst has gone past the maximum
+            )
+            .values(**values)
         ).rowcount
     return bool(done)
 

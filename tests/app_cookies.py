@@ -101,7 +101,7 @@ def sign_in_with_form(at: AppTest, username: str, password: str) -> AppTest:
     _field(at, "Usuario").input(username)
     _field(at, "Contraseña").input(password)
     _button(at, "Entrar").click().run()
-    pending = at.session_state[signin.PENDING_KEY] if signin.PENDING_KEY in at.session_state else None
+    pending = at.session_state.get(signin.PENDING_KEY)
     if pending is not None and pending["stage"] == "enrol":
         _field(at, "Código de 6 cifras").input(pyotp.TOTP(pending["secret"]).now())
         _button(at, "Activar y entrar").click().run()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
+from tests.app_cookies import app_cookie_jars  # noqa: F401  (autouse: every AppTest gets a cookie jar the gate reads)
 from tests.pg import db_url, pg_cluster  # noqa: F401  (fixtures: a fresh SQLite or PostgreSQL database per test)
 
 

@@ -101,7 +101,6 @@ def test_provisioning_uri_and_qr_drawn_locally(settings, ana):
     uri = mfa.provisioning_uri(settings, ana, secret)
     assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri and "ana" in uri
     assert "issuer=" in uri
-    assert mfa.qr_png(uri).startswith(b"\x89PNG\r\n\x1a\n")
     assert mfa.qr_svg(uri).lstrip().startswith("<svg")
 
 
@@ -410,7 +409,7 @@ def click(at, label: str):
 
 def test_account_section_enrol_renew_codes_and_disable(tmp_path, engine, ana):
     at = page(tmp_path, "ana")
-    assert "Estado: no activado" in shown(at) and at.get("image")
+    assert "Estado: no activado" in shown(at) and "<svg" in at.html[0].value
     secret = at.session_state[f"mfa_pending_cuenta_{ana['id']}"]
     assert at.code[0].value.replace(" ", "") == secret  # the key in groups, for manual entry
     right = pyotp.TOTP(secret).now()

@@ -1,5 +1,9 @@
 """Attack 1 / security.md §4 test 14: re-attaching to a signed-in browser's Streamlit session by its id gets nothing.
 
+Two walls: the edge (web/middleware.py) lets a websocket re-attach only with the cookies that opened the session,
+and the gate (auth/signin.py) wipes any state the connection's own cookie does not prove (tested in
+tests/test_sessions.py with AppTest, where there is no edge).
+
 A real server (``python server.py``) and a raw websocket client speaking Streamlit's protocol: the victim signs
 in (a session cookie), opens the Diario, and leaves; the attacker, without the victim's cookie, opens a websocket
 naming the victim's Streamlit session id (as seen in an upload URL) and asks for the Diario again.
@@ -48,13 +52,20 @@ def test_14_a_websocket_naming_another_browsers_session_gets_only_the_sign_in_fo
     with StreamlitClient(portal.url, cookies=cookies, session_id=session_id) as attacker:
         run = attacker.rerun("contabilidad")
         everything = run.text() + "".join(str(m) for m in attacker.quiet(1.0))
-        assert attacker.session_id == session_id  # Streamlit did re-attach: the gate is what stops it
+        assert attacker.session_id != session_id  # the edge gave it a fresh session (the gate is the second wall)
     assert SECRET_LINE not in everything
     assert "lola" not in everything and "Lola Pérez" not in everything
     if attacker_cookies == "own_session":
         assert "No tiene acceso a esta página." in everything  # ana is staff: the client page is not hers
     else:
         assert "Iniciar sesión" in everything
+
+
+def test_14_the_victims_own_tab_reconnecting_gets_its_own_session_back(portal):
+    session_id, cookies = victim_session(portal)
+    with StreamlitClient(portal.url, cookies=cookies, session_id=session_id) as victim:
+        run = victim.rerun("contabilidad")
+        assert victim.session_id == session_id and SECRET_LINE in run.text()
 
 
 def test_14_the_victims_own_cookie_still_works_after_the_attempt(portal):

@@ -12,6 +12,7 @@ One pure ASGI middleware (:class:`PortalEdge`) stands in front of Streamlit's ow
 - an upload body larger than ``PORTAL_UPLOAD_MAX_MB`` is refused with 413, by Content-Length before it is read and
   by counting the bytes as they stream in;
 - an HTML page sets the pre-sign-in cookie when the browser has none (it binds the sign-in hand-off to the browser);
+- a websocket re-attaches to an existing Streamlit session only with the cookies that opened it;
 - on the websocket, a ``clear_cache`` BackMsg is dropped (Streamlit would clear every ``st.cache_data`` and
   ``st.cache_resource`` of every user); every other message goes through byte-identical.
 """
@@ -33,6 +34,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from auth import sessions
 from portal.settings import Settings
@@ -40,6 +42,7 @@ from portal.settings import Settings
 log = logging.getLogger("portal.web")
 
 MIB = 1024 * 1024
+MAX_STREAM_OWNERS = 50_000  # remembered Streamlit sessions (oldest forgotten first; they expire long before)
 
 MEDIA = "/media/"
 UPLOADS = "/_stcore/upload_file/"
@@ -163,7 +166,7 @@ class BodyTooLarge(Exception):
 
 
 class PortalEdge:
-    """The portal's pure ASGI middleware (see the module's docstring); websockets pass untouched but for clear_cache."""
+    """The portal's pure ASGI middleware (see the module's docstring)."""
 
     def __init__(self, app: ASGIApp, settings: Settings, engine: Engine) -> None:
         self.app = app
@@ -174,12 +177,13 @@ class PortalEdge:
         self.upload_limit = upload_limit_bytes(settings)
         self.session_cookie = sessions.cookie_name(settings)
         self.pre_cookie = sessions.pre_cookie_name(settings)
+        self.stream_owners: dict[str, str] = {}  # Streamlit session id -> digest of the cookies that opened it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await self.http(scope, receive, send)
         elif scope["type"] == "websocket":
-            await self.app(scope, self.without_clear_cache(receive), send)
+            await self.websocket(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -286,6 +290,49 @@ class PortalEdge:
 
     # --- websocket ----------------------------------------------------------------------------------------------
 
+    async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Streamlit's websocket, re-attaching only to a Streamlit session this browser opened, without clear_cache.
+
+        Streamlit lets a websocket re-attach to a live (or recently closed) session by naming its id, the third
+        ``Sec-WebSocket-Protocol`` entry; the id also travels in upload URLs. Here a re-attach is honoured only
+        when the connection carries the same portal cookies as the one that opened that session (a reconnecting
+        tab); any other connection gets a fresh session, so it never sees the other's state, widgets or
+        deferred downloads.
+        """
+        owner = self.cookie_owner(Headers(scope=scope))
+        scope = self.reattach_only_by_owner(scope, owner)
+        learned = False
+
+        async def send_learning(message: Message) -> None:
+            nonlocal learned
+            if not learned and message["type"] == "websocket.send":
+                session_id = new_session_id(message.get("bytes"))
+                if session_id:
+                    self.stream_owners[session_id] = owner
+                    while len(self.stream_owners) > MAX_STREAM_OWNERS:
+                        self.stream_owners.pop(next(iter(self.stream_owners)))
+                    learned = True
+            await send(message)
+
+        await self.app(scope, self.without_clear_cache(receive), send_learning)
+
+    def cookie_owner(self, request_headers: Headers) -> str:
+        """A digest of the portal cookies a connection carries (session and pre-sign-in), never the cookies."""
+        cookies = _cookies(request_headers)
+        joined = f"{cookies.get(self.session_cookie, '')}|{cookies.get(self.pre_cookie, '')}"
+        return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+    def reattach_only_by_owner(self, scope: Scope, owner: str) -> Scope:
+        """The scope without the session id to re-attach to, unless this connection's cookies opened that session."""
+        request_headers = Headers(scope=scope)
+        entries = [value.strip() for value in request_headers.get("sec-websocket-protocol", "").split(",")]
+        if len(entries) < 3 or not entries[2] or self.stream_owners.get(entries[2]) == owner:
+            return scope
+        log.warning("websocket re-attach to another browser's Streamlit session refused: a new session instead")
+        kept = ", ".join(entries[:2]).encode("latin-1")
+        headers = [(k, kept if k == b"sec-websocket-protocol" else v) for k, v in scope["headers"]]
+        return {**scope, "headers": headers, "subprotocols": entries[:2]}
+
     def without_clear_cache(self, receive: Receive) -> Receive:
         """``receive`` without ``clear_cache`` BackMsgs (nobody may empty every user's caches); the rest as it came."""
 
@@ -298,6 +345,19 @@ class PortalEdge:
                 return message
 
         return receive_filtered
+
+
+def new_session_id(data: bytes | None) -> str | None:
+    """The Streamlit session id announced by a ``new_session`` ForwardMsg (the first message of a run), or None."""
+    if not data:
+        return None
+    try:
+        forward = ForwardMsg.FromString(data)
+    except DecodeError:
+        return None
+    if forward.WhichOneof("type") != "new_session":
+        return None
+    return forward.new_session.initialize.session_id or None
 
 
 def _cookies(request_headers: Headers) -> dict[str, str]:

@@ -71,9 +71,9 @@ async def open_session(request: Request) -> Response:
 async def close_session(request: Request) -> Response:
     """POST /_portal/salir: ends the session behind the cookie (if still open) and deletes the cookie."""
     settings = load_settings()
-    response = _redirect("/")
     if not same_origin(request):
-        return response
+        return _redirect("/")
+    response = _redirect("/?sesion=cerrada")  # the sign-in page then says «Ha cerrado la sesión.»
     name = sessions.cookie_name(settings)
     token = request.cookies.get(name)
     if token is not None:
