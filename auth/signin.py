@@ -146,17 +146,23 @@ def _password_form(settings: Settings, engine: Engine, binding: str | None) -> N
         st.rerun()
 
 
+def _code_entry(key: str, label: str, submit: str, *, max_chars: int) -> str | None:
+    """A one-field code form with «Cancelar» (back to the password); the code typed when submitted, else None."""
+    with st.form(key, clear_on_submit=True):
+        code = st.text_input(label, autocomplete="one-time-code", max_chars=max_chars)
+        submitted = st.form_submit_button(submit, type="primary")
+    st.button("Cancelar", type="tertiary", on_click=st.session_state.pop, args=(PENDING_KEY, None), key=f"{key}_x")
+    return code if submitted else None
+
+
 def _code_form(settings: Settings, engine: Engine, pending: dict, binding: str) -> None:
     st.markdown("**Verificación en dos pasos**")
     st.caption(
         "Escriba el código de 6 cifras que muestra ahora su aplicación de autenticación, o uno de sus códigos de "
         "recuperación."
     )
-    with st.form("signin_code", clear_on_submit=True):
-        code = st.text_input("Código de verificación", autocomplete="one-time-code", max_chars=32)
-        submitted = st.form_submit_button("Verificar", type="primary")
-    st.button("Cancelar", type="tertiary", on_click=st.session_state.pop, args=(PENDING_KEY, None))
-    if not submitted:
+    code = _code_entry("signin_code", "Código de verificación", "Verificar", max_chars=32)
+    if code is None:
         return
     step = login.code_step(settings, engine, pending["user"], code)
     if step.outcome == "done":
@@ -178,11 +184,8 @@ def _enrolment_form(settings: Settings, engine: Engine, pending: dict, binding: 
     st.html(mfa.qr_svg(mfa.provisioning_uri(settings, user, secret)))
     st.caption("Si no puede escanearlo, escriba esta clave en la aplicación:")
     st.code(" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), language=None)
-    with st.form("signin_enrol", clear_on_submit=True):
-        code = st.text_input("Código de 6 cifras", autocomplete="one-time-code", max_chars=8)
-        submitted = st.form_submit_button("Activar y entrar", type="primary")
-    st.button("Cancelar", type="tertiary", on_click=st.session_state.pop, args=(PENDING_KEY, None))
-    if not submitted:
+    code = _code_entry("signin_enrol", "Código de 6 cifras", "Activar y entrar", max_chars=8)
+    if code is None:
         return
     codes = login.enrolment_step(settings, engine, user, secret, code)
     if codes is None:

@@ -98,28 +98,35 @@ def sign_in_with_form(at: AppTest, username: str, password: str) -> AppTest:
     """
     jar(at)
     at.run()  # the page as the browser has it now, with its cookies
-    _field(at, "Usuario").input(username)
-    _field(at, "Contraseña").input(password)
-    _button(at, "Entrar").click().run()
+    submit_password(at, username, password)
     pending = at.session_state.get(signin.PENDING_KEY)
     if pending is not None and pending["stage"] == "enrol":
-        _field(at, "Código de 6 cifras").input(pyotp.TOTP(pending["secret"]).now())
-        _button(at, "Activar y entrar").click().run()
+        type_in(at, "Código de 6 cifras", pyotp.TOTP(pending["secret"]).now())
+        press(at, "Activar y entrar")
         if signin.PENDING_KEY in at.session_state:
-            _button(at, "He guardado los códigos: entrar").click().run()
+            press(at, "He guardado los códigos: entrar")
     elif pending is not None and pending["stage"] == "code":
-        _field(at, "Código de verificación").input(totp_now(username))
-        _button(at, "Verificar").click().run()
+        type_in(at, "Código de verificación", totp_now(username))
+        press(at, "Verificar")
     if complete_hand_off(at):
         at.run()  # the browser reloads the page with its new cookie
     return at
 
 
-def _field(at: AppTest, label: str):
+def type_in(at: AppTest, label: str, value: str) -> None:
+    """Type ``value`` in the text input labelled ``label`` (exactly one)."""
     [found] = [t for t in at.text_input if t.label == label]
-    return found
+    found.input(value)
 
 
-def _button(at: AppTest, label: str):
+def press(at: AppTest, label: str) -> AppTest:
+    """Click the button labelled ``label`` (exactly one) and run."""
     [found] = [b for b in at.button if b.label == label]
-    return found
+    return found.click().run()
+
+
+def submit_password(at: AppTest, username: str, password: str) -> AppTest:
+    """Type a user and password in the sign-in form and press «Entrar»."""
+    type_in(at, "Usuario", username)
+    type_in(at, "Contraseña", password)
+    return press(at, "Entrar")

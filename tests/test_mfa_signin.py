@@ -10,28 +10,19 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from auth import access, login, mfa, sessions, signin, users
-from portal.db import client_users, companies, get_engine
+from portal.db import client_users, companies
 from portal.settings import load_settings
-from tests.app_cookies import complete_hand_off, give_session, jar
+from tests.app_cookies import complete_hand_off, give_session, jar, press, type_in
 from tests.test_app import ROOT, shows_sign_in_form, texts
+from tests.test_sessions import PASSWORD, engine_of, staff_and_client
 
-PASSWORD = "una frase de acceso bastante larga"
 NOW = datetime(2026, 12, 2, 10, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
-    """Staff «ana» (TOTP enrolled with a known secret), client «luis» (no second factor)."""
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
-    current = load_settings()
-    engine = get_engine(current.db_url)
-    users.create_user(engine, "ana", PASSWORD, role="staff", name="Ana García")
-    users.create_user(engine, "luis", PASSWORD, role="client", name="Luis Pérez")
-    return current
-
-
-def engine_of(settings):
-    return get_engine(settings.db_url)
+    """Staff «ana» and client «luis», neither with a second factor yet."""
+    return staff_and_client(tmp_path, monkeypatch)
 
 
 def enrol(settings, username: str, *, at: datetime = NOW) -> tuple[str, list[str]]:
@@ -162,16 +153,6 @@ def app() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     jar(at)
     return at.run()
-
-
-def type_in(at: AppTest, label: str, value: str) -> None:
-    [field] = [t for t in at.text_input if t.label == label]
-    field.input(value)
-
-
-def press(at: AppTest, label: str) -> AppTest:
-    [button] = [b for b in at.button if b.label == label]
-    return button.click().run()
 
 
 def test_the_form_asks_an_enrolled_user_for_the_code_and_hands_off_only_after_it(settings):

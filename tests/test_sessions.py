@@ -16,7 +16,15 @@ from auth import accounts, sessions, signin, users
 from portal.db import get_engine
 from portal.db import sessions as sessions_table
 from portal.settings import load_settings
-from tests.app_cookies import complete_hand_off, drop_session, give_session, jar, sign_in_with_form
+from tests.app_cookies import (
+    complete_hand_off,
+    drop_session,
+    give_session,
+    handed_off_ticket,
+    jar,
+    sign_in_with_form,
+    submit_password,
+)
 from tests.test_app import ROOT, shows_sign_in_form, texts
 from web import routes
 
@@ -26,6 +34,11 @@ PASSWORD = "una frase de acceso bastante larga"
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
     """A data dir with the staff user «ana» and the client user «luis» (no company: sessions only)."""
+    return staff_and_client(tmp_path, monkeypatch)
+
+
+def staff_and_client(tmp_path, monkeypatch):
+    """Settings over a fresh data dir with staff «ana» and client «luis» (the app reads PORTAL_DATA_DIR)."""
     monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
     current = load_settings()
     engine = get_engine(current.db_url)
@@ -195,11 +208,7 @@ def test_signing_in_hands_off_a_one_time_ticket_and_opens_a_new_session_each_tim
     second = app()
     jar(second)
     second.run()
-    for label, value in (("Usuario", "luis"), ("Contraseña", PASSWORD)):
-        [field] = [t for t in second.text_input if t.label == label]
-        field.input(value)
-    [enter] = [b for b in second.button if b.label == "Entrar"]
-    enter.click().run()
+    submit_password(second, "luis", PASSWORD)
     assert complete_hand_off(second)
     assert not complete_hand_off(second)  # the same ticket again: refused
     tokens = {row["token_hash"] for row in session_rows(settings)}
@@ -210,13 +219,7 @@ def test_a_ticket_is_useless_to_a_browser_without_the_pre_sign_in_cookie_it_was_
     at = app()
     jar(at)
     at.run()
-    for label, value in (("Usuario", "luis"), ("Contraseña", PASSWORD)):
-        [field] = [t for t in at.text_input if t.label == label]
-        field.input(value)
-    [enter] = [b for b in at.button if b.label == "Entrar"]
-    enter.click().run()
-    from tests.app_cookies import handed_off_ticket
-
+    submit_password(at, "luis", PASSWORD)
     ticket = handed_off_ticket(at)
     engine = engine_of(settings)
     assert ticket and sessions.open_from_handoff(settings, engine, ticket, sessions.new_token()) is None
@@ -229,11 +232,7 @@ def test_a_ticket_is_useless_to_a_browser_without_the_pre_sign_in_cookie_it_was_
 
 def test_without_the_pre_sign_in_cookie_the_form_says_why_and_checks_nothing(settings):
     at = app().run()  # no jar: the browser sent no cookie at all
-    for label, value in (("Usuario", "luis"), ("Contraseña", PASSWORD)):
-        [field] = [t for t in at.text_input if t.label == label]
-        field.input(value)
-    [enter] = [b for b in at.button if b.label == "Entrar"]
-    enter.click().run()
+    submit_password(at, "luis", PASSWORD)
     assert [e.value for e in at.error] == [signin.NO_PRE_COOKIE]
     assert users.get_user(engine_of(settings), "luis")["failed_attempts"] == 0
 
