@@ -180,8 +180,9 @@ def _enrolment_form(settings: Settings, engine: Engine, pending: dict, binding: 
         "autenticación (Google Authenticator, Microsoft Authenticator, FreeOTP…) y escriba el código de 6 cifras "
         "que le muestre."
     )
-    # Inline SVG, not st.image: an image would be served from /media, which answers only to a signed-in browser.
-    st.html(mfa.qr_svg(mfa.provisioning_uri(settings, user, secret)))
+    # An SVG string: st.image sends it inline as a data: URL (a PNG would be served from /media, which answers only
+    # to a signed-in browser).
+    st.image(mfa.qr_svg(mfa.provisioning_uri(settings, user, secret)), width=220)
     st.caption("Si no puede escanearlo, escriba esta clave en la aplicación:")
     st.code(" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), language=None)
     code = _code_entry("signin_enrol", "Código de 6 cifras", "Activar y entrar", max_chars=8)
@@ -253,7 +254,7 @@ def brand(settings: Settings, notice: str | None = None) -> None:
     """The firm's logo, the portal's name and an optional notice."""
     logo = logo_data_url(getattr(settings, "firm_logo", None))
     if logo:
-        st.html(f'<img src="{logo}" alt="" style="max-width:160px">')
+        st.image(logo, width=160)  # a data: URL goes inline, never through /media
     st.title("Portal del Cliente")
     st.subheader(settings.firm_name)
     if notice:

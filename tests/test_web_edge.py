@@ -674,11 +674,6 @@ def test_every_page_as_staff_and_client_draws_within_the_csp_and_only_from_the_p
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(
-    reason="auth/signin.py draws the enrolment QR code with st.image(PNG bytes): a /media file, refused before the "
-    "session exists; st.image(mfa.qr_svg(uri)) would inline it as a data: URL",
-    strict=False,
-)
 def test_the_sign_in_screens_need_nothing_from_media(portal):
     """Before the session cookie exists, /media answers 403: the sign-in form and the second-factor enrolment a
     staff user goes through at the first sign-in must draw everything inline (data: URLs), never from /media."""
@@ -692,7 +687,7 @@ def test_the_sign_in_screens_need_nothing_from_media(portal):
         page.goto(portal.url)
         fill_sign_in_form(page, "berta")
         page.get_by_text("Active la verificación en dos pasos").wait_for()  # staff without a second factor yet
-        page.locator("[data-testid='stImage'] img").first.wait_for()  # the QR code
+        page.locator("[data-testid='stImage'] img").first.wait_for()  # the QR code (an inline data: URL)
         settle(page)
         assert watch.media_refused == []
         assert watch.violations() == []

@@ -44,7 +44,7 @@ def enrolment(settings, engine, user: dict, *, key: str) -> list[str] | None:
         secret = st.session_state[pending] = mfa.new_secret()
     uri = mfa.provisioning_uri(settings, user, secret)
     st.markdown(_ui.plain(f"1. Abra en su móvil una aplicación de autenticación ({APPS}) y escanee este código QR."))
-    st.html(mfa.qr_svg(uri))  # drawn inline: no file in /media to fetch
+    st.image(mfa.qr_svg(uri), width=220)  # an SVG string goes inline as a data: URL: no file in /media to fetch
     st.caption("Si no puede escanearlo, añada la cuenta a mano con esta clave (tipo «basada en el tiempo»):")
     st.code(grouped(secret), language=None)
     st.markdown("2. Escriba el código de 6 cifras que le muestra la aplicación y pulse «Activar».")
