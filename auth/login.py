@@ -63,9 +63,8 @@ def password_step(
 def code_step(settings: Settings, engine: Engine, user: dict, code: str, *, now: datetime | None = None) -> Step:
     """Check the second factor (TOTP or a recovery code) of a user whose password was right; counted like one."""
     moment = now or users.now_utc()
-    claimed = users.claim_attempt(engine, user["username"], lock_minutes=settings.lock_minutes, now=moment)
+    claimed = _claim(settings, engine, user, moment)
     if claimed is None:
-        _failed(engine, user["username"], None, "cuenta bloqueada", moment)
         return Step("refused")
     if not mfa.verify(engine, claimed["id"], code or "", now=moment):
         _failed(engine, user["username"], claimed, "código de verificación incorrecto", moment)
@@ -78,9 +77,8 @@ def enrolment_step(
 ) -> list[str] | None:
     """Enrol the second factor during sign-in (counted like a code); the recovery codes, or None when refused."""
     moment = now or users.now_utc()
-    claimed = users.claim_attempt(engine, user["username"], lock_minutes=settings.lock_minutes, now=moment)
+    claimed = _claim(settings, engine, user, moment)
     if claimed is None:
-        _failed(engine, user["username"], None, "cuenta bloqueada", moment)
         return None
     try:
         codes = mfa.confirm_enrolment(engine, claimed["id"], secret, code or "", now=moment)
@@ -90,6 +88,14 @@ def enrolment_step(
     if _signed_in(engine, claimed, moment, "segundo factor activado").outcome != "done":
         return None
     return codes
+
+
+def _claim(settings: Settings, engine: Engine, user: dict, moment: datetime) -> dict | None:
+    """Count a second-factor attempt of a user whose password was right; its row, or None (refusal audited)."""
+    claimed = users.claim_attempt(engine, user["username"], lock_minutes=settings.lock_minutes, now=moment)
+    if claimed is None:
+        _failed(engine, user["username"], None, "cuenta bloqueada", moment)
+    return claimed
 
 
 def _signed_in(engine: Engine, user: dict, moment: datetime, detail: str) -> Step:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from auth import tokens, users
+from auth.tokens import digest  # the SHA-256 stored in place of a session id, as for every token
 from portal.db import sessions
 from portal.db import users as users_table
 from portal.fmt import to_madrid
@@ -25,17 +25,8 @@ TOUCH_SECONDS = 15  # last_seen_at is written at most this often per session (id
 HANDOFF_SECONDS = 60
 MAX_USER_AGENT = 300
 
-# Why a session ended, as stored in sessions.revoked_reason and said in Mi cuenta.
-REASONS = {
-    "signed_out": "cerró la sesión",
-    "idle": "inactividad",
-    "lifetime": "duración máxima",
-    "revoked": "cerrada por el usuario o el despacho",
-    "password": "cambio de contraseña",
-    "deactivated": "usuario desactivado",
-    "account": "cuenta bloqueada, caducada o desactivada",
-    "mfa": "se exige segundo factor",
-}
+# Why a session ended (sessions.revoked_reason): signed_out, idle, lifetime, revoked, password, deactivated,
+# account (locked, expired or deactivated), mfa (a second factor is now required).
 
 
 @dataclass(frozen=True)
@@ -63,11 +54,6 @@ def pre_cookie_name(settings: Settings) -> str:
 def cookie_attributes(settings: Settings) -> dict:
     """Starlette ``set_cookie`` keywords shared by the portal's cookies: HttpOnly, SameSite=Lax, Path=/, Secure."""
     return {"httponly": True, "samesite": "lax", "path": "/", "secure": settings.https}
-
-
-def digest(token: str) -> str:
-    """The SHA-256 hex digest stored in place of a session id."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def well_formed(token: object) -> bool:
@@ -120,14 +106,10 @@ def check(settings: Settings, engine: Engine, token: object, *, now: datetime | 
         return None
     moment = now or users.now_utc()
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(sessions, users_table.c.username)
-            .join(users_table, users_table.c.id == sessions.c.user_id)
-            .where(sessions.c.token_hash == digest(token))
-        ).first()
-    if row is None or row.revoked_at is not None:
+        row = conn.execute(sa.select(sessions).where(sessions.c.token_hash == digest(token))).first()
+        user = _user_by_id(conn, row.user_id) if row is not None and row.revoked_at is None else None
+    if user is None:
         return None
-    user = users.get_user(engine, row.username)
     reason = _dead(settings, engine, row, user, moment)
     if reason is not None:
         revoke(engine, row.id, reason, now=moment)
@@ -137,6 +119,12 @@ def check(settings: Settings, engine: Engine, token: object, *, now: datetime | 
             conn.execute(sa.update(sessions).where(sessions.c.id == row.id).values(last_seen_at=moment))
     public = {key: user[key] for key in ("id", "username", "name", "email", "role")}
     return Session(row.id, public, users.as_utc(row.created_at), moment, users.as_utc(row.expires_at), bool(row.mfa))
+
+
+def _user_by_id(conn, user_id: int) -> dict | None:
+    """The user's row as a dict (as ``users.get_user`` gives it), or None."""
+    found = conn.execute(sa.select(users_table).where(users_table.c.id == user_id)).first()
+    return dict(found._mapping) if found else None
 
 
 def _dead(settings: Settings, engine: Engine, row, user: dict | None, moment: datetime) -> str | None:
@@ -245,8 +233,7 @@ def open_from_handoff(
         return None
     user_id, mfa = redeemed
     with engine.connect() as conn:
-        username = conn.execute(sa.select(users_table.c.username).where(users_table.c.id == user_id)).scalar()
-    user = users.get_user(engine, username) if username else None
+        user = _user_by_id(conn, user_id)
     today = to_madrid(moment).date()
     if users.access_problem(user, today=today, lock_minutes=settings.lock_minutes, now=moment) is not None:
         return None
