@@ -16,6 +16,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pyotp
+from playwright import sync_api
 from sqlalchemy.engine import Engine
 
 from auth import mfa, users
@@ -194,3 +195,21 @@ def session_cookie(context) -> dict:
 def has_session_cookie(context) -> bool:
     """Whether the browser holds a ``portal_session`` cookie."""
     return any(c["name"] == SESSION_COOKIE for c in context.cookies())
+
+
+def assert_gone(*locators, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Each locator matches nothing, waiting for it: the elements of the run before stay on screen, faded, until
+    the current run ends, so a count taken the moment the sign-in form appears can still see them."""
+    for locator in locators:
+        sync_api.expect(locator).to_have_count(0, timeout=timeout_ms)
+
+
+def assert_signed_out(page) -> None:
+    """Only the sign-in form: no «Cerrar sesión», no page of the portal."""
+    page.get_by_label("Usuario").wait_for()
+    page.get_by_role("textbox", name="Contraseña").wait_for()
+    assert_gone(
+        page.get_by_role("button", name=SIGNED_IN),
+        page.get_by_role("heading", name="Contabilidad"),
+        page.get_by_role("heading", name="Cargas de datos"),
+    )

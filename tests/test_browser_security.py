@@ -25,6 +25,7 @@ from tests.browser_signin import (
     FAILED,
     RecoveryCodes,
     SignInRefused,
+    assert_signed_out,
     enrol_for_tests,
     fill_password_form,
     has_session_cookie,
@@ -99,15 +100,6 @@ def sessions_of(engine, username: str) -> list[dict]:
     query = sa.select(sessions_table).where(sessions_table.c.user_id == user["id"]).order_by(sessions_table.c.id)
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def assert_signed_out(page) -> None:
-    """Only the sign-in form: no «Cerrar sesión», no page of the portal."""
-    page.get_by_label("Usuario").wait_for()
-    page.get_by_role("textbox", name="Contraseña").wait_for()
-    assert page.get_by_role("button", name="Cerrar sesión").count() == 0
-    assert page.get_by_role("heading", name="Contabilidad").count() == 0
-    assert page.get_by_role("heading", name="Cargas de datos").count() == 0
 
 
 def test_01_lockout_persists_across_browsers_and_beats_the_right_password(server, browser):
