@@ -140,6 +140,7 @@ PAGES = (
     PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", roles=("client", "staff")),
     PageSpec("views/contacto.py", "Contacto", "contacto", ":material/mail:", roles=("client",)),
 )
+PAGES_KEY = "portal_pages"  # (role and modules, the st.Page objects of this session's navigation)
 HOME = "inicio"  # url_path of the client home; for staff the same URL opens their first page
 
 
@@ -165,8 +166,8 @@ def signed_out_navigation() -> None:
     st.navigation(pages, position="hidden").run()
 
 
-def signed_in_navigation(user: dict, modules: dict) -> None:
-    """The user's own pages (rebuilt on every run from the database); the others' URLs lead to a «no access» stub.
+def navigation_pages(user: dict, modules: dict) -> dict[str, list[st.Page]] | list[st.Page]:
+    """The user's own pages (a client's by sidebar section); the others' URLs lead to a «no access» stub.
 
     Clients land on Inicio; for staff the root opens their first page.
     """
@@ -178,8 +179,7 @@ def signed_in_navigation(user: dict, modules: dict) -> None:
             page = st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon, default=s.url_path == HOME)
             sections.setdefault(s.section, []).append(page)
         sections[""] += others
-        st.navigation(sections, position="sidebar", expanded=True).run()  # every granted page in sight
-        return
+        return sections
     own = [st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon) for s in mine]
     others = [page for page in others if page.url_path != HOME]
 
@@ -188,7 +188,22 @@ def signed_in_navigation(user: dict, modules: dict) -> None:
             st.switch_page(own[0])
 
     root = st.Page(home, title="Inicio", url_path=HOME, default=True, visibility="hidden" if own else "visible")
-    st.navigation([root, *own, *others], position="sidebar", expanded=True).run()
+    return [root, *own, *others]
+
+
+def signed_in_navigation(user: dict, modules: dict) -> None:
+    """Run the page asked for among the user's pages (every granted page in sight in the sidebar).
+
+    The page objects are built once per session and set of pages (role and modules, read on every run), not per
+    process: st.navigation marks on the object itself which page it lets run (``_can_be_called``), so two sessions
+    sharing one object could refuse each other's page.
+    """
+    key = (user["role"], tuple(modules))
+    built = st.session_state.get(PAGES_KEY)
+    if built is None or built[0] != key:
+        built = (key, navigation_pages(user, modules))
+        st.session_state[PAGES_KEY] = built
+    st.navigation(built[1], position="sidebar", expanded=True).run()
 
 
 def served_behind_the_edge() -> bool:
@@ -221,11 +236,12 @@ if session is None:
     signed_out_navigation()
 else:
     current_user = session.user
-    with st.sidebar:
-        st.caption(_ui.plain(f"{settings.firm_name} · {current_user['name']}"))
-    granted: dict = {}
-    if current_user["role"] == "client":
-        company = _client.select_company(engine, current_user)
-        granted = access.modules_of(engine, current_user, company) if company else {}
-    signin.sign_out_button(engine, session)
-    signed_in_navigation(current_user, granted)
+    with access.this_click(session.user_row, session.holdings):  # the gate's reading serves the whole click
+        with st.sidebar:
+            st.caption(_ui.plain(f"{settings.firm_name} · {current_user['name']}"))
+        granted: dict = {}
+        if current_user["role"] == "client":
+            company = _client.select_company(engine, current_user)
+            granted = access.modules_of(engine, current_user, company) if company else {}
+        signin.sign_out_button(engine, session)
+        signed_in_navigation(current_user, granted)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -389,33 +392,117 @@ def grants_of(engine: Engine, username: str) -> list[Grant]:
     return sorted(found, key=lambda g: (g.company, MODULES.index(g.module) if g.module in MODULES else 99))
 
 
+@dataclass(frozen=True)
+class Holdings:
+    """A client user's grants as the database has them: company -> module -> options, and each company's name."""
+
+    modules: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable) -> Holdings:
+        """From (company_code, module, options JSON, company name) rows; rows without a grant are skipped."""
+        modules: dict[str, dict[str, dict]] = {}
+        names: dict[str, str] = {}
+        for company, module, options, name in rows:
+            if company is None:
+                continue
+            modules.setdefault(company, {})[module] = json.loads(options)
+            names[company] = name or company
+        return cls(modules, names)
+
+    def companies(self) -> list[str]:
+        """The companies where the user holds at least one module, sorted."""
+        return sorted(self.modules)
+
+    def on(self, company: str) -> dict[str, dict]:
+        """Module -> options held on ``company``, in MODULES order."""
+        held = self.modules.get(company, {})
+        return {module: dict(held[module]) for module in MODULES if module in held}
+
+
+HOLDINGS_COLUMNS = (grants.c.company_code, grants.c.module, grants.c.options, companies.c.name)
+
+
+def holdings_of(engine: Engine, user_id: int) -> Holdings:
+    """The user's grants and the names of their companies, in one query."""
+    query = (
+        sa.select(*HOLDINGS_COLUMNS)
+        .select_from(grants.outerjoin(companies, companies.c.code == grants.c.company_code))
+        .where(grants.c.user_id == user_id)
+    )
+    with engine.connect() as conn:
+        return Holdings.from_rows(conn.execute(query))
+
+
+@dataclass(frozen=True)
+class Click:
+    """What the gate read of the signed-in user at the start of this click: the user's row and holdings."""
+
+    user: dict  # the users row as the database had it when this click started
+    holdings: Holdings
+
+
+_this_click: ContextVar[Click | None] = ContextVar("portal_click", default=None)
+
+
+@contextmanager
+def this_click(user_row: dict, holdings: Holdings) -> Iterator[None]:
+    """Within it, reads of this user's row and grants use what the gate read for this click (one round trip).
+
+    The gate (``auth.sessions.check``) reads session, user, grants and company names in one query at the start of
+    every rerun; the navigation, the company selector and the guard of the page then reuse that reading instead
+    of asking the database again a few milliseconds later. Outside it (other threads, the CLI, the ETL) every
+    read goes to the database.
+    """
+    marker = _this_click.set(Click(user_row, holdings))
+    try:
+        yield
+    finally:
+        _this_click.reset(marker)
+
+
+def _click_of(user_id: object = None, username: object = None) -> Click | None:
+    """This click's reading when it is of that user (by id or username), else None."""
+    click = _this_click.get()
+    if click is None:
+        return None
+    if user_id is not None and click.user["id"] == user_id:
+        return click
+    if username is not None and click.user["username"] == username:
+        return click
+    return None
+
+
+def _holdings(engine: Engine, user: dict) -> Holdings:
+    click = _click_of(user_id=user.get("id"))
+    return click.holdings if click is not None else holdings_of(engine, user["id"])
+
+
+def _user_now(engine: Engine, username: str) -> dict | None:
+    """The users row: this click's reading when it is of that user, else read from the database."""
+    click = _click_of(username=username)
+    return dict(click.user) if click is not None else users.get_user(engine, username)
+
+
 def companies_of(engine: Engine, user: dict) -> list[str]:
     """The companies where a client user holds at least one module (staff: none), sorted."""
     if user.get("role") != "client":
         return []
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                sa.select(grants.c.company_code)
-                .where(grants.c.user_id == user["id"])
-                .group_by(grants.c.company_code)
-                .order_by(grants.c.company_code)
-            ).scalars()
-        )
+    return _holdings(engine, user).companies()
+
+
+def company_names(engine: Engine, user: dict, codes: list[str]) -> dict[str, str]:
+    """Company code -> name for companies the user holds (the code when it has no name; others are not named)."""
+    names = _holdings(engine, user).names if user.get("role") == "client" else {}
+    return {code: names.get(code) or code for code in codes}
 
 
 def modules_of(engine: Engine, user: dict, company: str) -> dict[str, dict]:
-    """Module -> options the user holds on ``company`` now (read from the database on every call)."""
+    """Module -> options the user holds on ``company`` now (this click's reading, or read from the database)."""
     if user.get("role") != "client":
         return {}
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(grants.c.module, grants.c.options).where(
-                grants.c.user_id == user["id"], grants.c.company_code == company
-            )
-        ).all()
-    held = dict(rows)
-    return {module: json.loads(held[module]) for module in MODULES if module in held}
+    return _holdings(engine, user).on(company)
 
 
 def _check_company_for(conn: Connection, user: dict, company: str) -> None:
@@ -446,7 +533,7 @@ def guard(engine: Engine, user: dict | None, company: str, module: str, *, today
     username = str((user or {}).get("username", ""))
     reason = _refusal(engine, username, company, module, today)
     if reason is None:
-        fresh = users.get_user(engine, username)
+        fresh = _user_now(engine, username)
         assert fresh is not None
         return Grant(company, module, modules_of(engine, fresh, company)[module])
     safe_company = company if isinstance(company, str) and is_company_code(company) else None
@@ -468,7 +555,7 @@ def _refusal(engine: Engine, username: str, company: str, module: str, today: da
         return "código de empresa no válido"
     if module not in MODULES:
         return "módulo desconocido"
-    fresh = users.get_user(engine, username) if username else None
+    fresh = _user_now(engine, username) if username else None
     problem = users.access_problem(fresh, today=today)
     if problem is not None:
         return f"usuario no válido ({problem})"

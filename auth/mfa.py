@@ -44,12 +44,13 @@ class MfaError(PortalError):
 # --- policy ---------------------------------------------------------------------------------------------------
 
 
-def required(settings: Settings, engine: Engine, user: dict) -> bool:
+def required(settings: Settings, engine: Engine, user: dict, *, holdings=None) -> bool:
     """Whether this user must sign in with a second factor now.
 
     Staff always; users the firm marks one by one; with policy ``all`` everyone; with ``labour`` every client
     user holding the labour module on any company (one indexed query, only for that policy). ``user`` is a
     users row; a partial dict (without role or flag) is completed from the database rather than guessed.
+    ``holdings`` (``access.Holdings``), when the caller has just read them, answers the labour question instead.
     """
     if "role" not in user or "mfa_required" not in user:
         full = _user_by_id(engine, user["id"])
@@ -59,6 +60,8 @@ def required(settings: Settings, engine: Engine, user: dict) -> bool:
     if user["role"] == "staff" or user["mfa_required"] or settings.mfa_required == "all":
         return True
     if settings.mfa_required == "labour" and user["role"] == "client":
+        if holdings is not None:
+            return any(LABOUR_MODULE in held for held in holdings.modules.values())
         query = sa.select(grants.c.user_id).where(grants.c.user_id == user["id"], grants.c.module == LABOUR_MODULE)
         with engine.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None

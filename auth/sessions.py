@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from auth import tokens, users
+from auth import access, tokens, users
 from auth.tokens import digest  # the SHA-256 stored in place of a session id, as for every token
-from portal.db import sessions
+from portal.db import companies, grants, sessions
 from portal.db import users as users_table
 from portal.fmt import to_madrid
 from portal.settings import Settings
@@ -39,6 +40,8 @@ class Session:
     last_seen_at: datetime
     expires_at: datetime
     mfa: bool
+    user_row: dict = field(repr=False, compare=False, default_factory=dict)  # the whole users row, never stored
+    holdings: access.Holdings = field(repr=False, compare=False, default_factory=access.Holdings)
 
 
 def cookie_name(settings: Settings) -> str:
@@ -106,11 +109,12 @@ def check(settings: Settings, engine: Engine, token: object, *, now: datetime | 
         return None
     moment = now or users.now_utc()
     with engine.connect() as conn:
-        row = conn.execute(sa.select(sessions).where(sessions.c.token_hash == digest(token))).first()
-        user = _user_by_id(conn, row.user_id) if row is not None and row.revoked_at is None else None
-    if user is None:
+        rows = conn.execute(_GATE_QUERY, {"token_hash": digest(token)}).all()
+    if not rows:
         return None
-    reason = _dead(settings, engine, row, user, moment)
+    row, user = SimpleNamespace(**_columns(rows[0], "s_")), _columns(rows[0], "u_")
+    holdings = access.Holdings.from_rows((r.g_company, r.g_module, r.g_options, r.c_name) for r in rows)
+    reason = _dead(settings, engine, row, user, moment, holdings)
     if reason is not None:
         revoke(engine, row.id, reason, now=moment)
         return None
@@ -118,7 +122,33 @@ def check(settings: Settings, engine: Engine, token: object, *, now: datetime | 
         with engine.begin() as conn:
             conn.execute(sa.update(sessions).where(sessions.c.id == row.id).values(last_seen_at=moment))
     public = {key: user[key] for key in ("id", "username", "name", "email", "role")}
-    return Session(row.id, public, users.as_utc(row.created_at), moment, users.as_utc(row.expires_at), bool(row.mfa))
+    created, expires = users.as_utc(row.created_at), users.as_utc(row.expires_at)
+    return Session(row.id, public, created, moment, expires, bool(row.mfa), user, holdings)
+
+
+# The gate's one round trip: the unrevoked session of the token, its user, the user's grants and their companies'
+# names (one row per grant; a user without grants gives one row with empty grant columns).
+_GATE_QUERY = (
+    sa.select(
+        *[column.label(f"s_{column.name}") for column in sessions.c],
+        *[column.label(f"u_{column.name}") for column in users_table.c],
+        grants.c.company_code.label("g_company"),
+        grants.c.module.label("g_module"),
+        grants.c.options.label("g_options"),
+        companies.c.name.label("c_name"),
+    )
+    .select_from(
+        sessions.join(users_table, users_table.c.id == sessions.c.user_id)
+        .outerjoin(grants, grants.c.user_id == users_table.c.id)
+        .outerjoin(companies, companies.c.code == grants.c.company_code)
+    )
+    .where(sessions.c.token_hash == sa.bindparam("token_hash"), sessions.c.revoked_at.is_(None))
+)
+
+
+def _columns(row: sa.Row, prefix: str) -> dict:
+    """The columns of one table out of a gate row, by their own names: the session's ("s_") or the user's ("u_")."""
+    return {key[len(prefix) :]: value for key, value in row._mapping.items() if key.startswith(prefix)}
 
 
 def _user_by_id(conn, user_id: int) -> dict | None:
@@ -127,7 +157,9 @@ def _user_by_id(conn, user_id: int) -> dict | None:
     return dict(found._mapping) if found else None
 
 
-def _dead(settings: Settings, engine: Engine, row, user: dict | None, moment: datetime) -> str | None:
+def _dead(
+    settings: Settings, engine: Engine, row, user: dict, moment: datetime, holdings: access.Holdings
+) -> str | None:
     """Why a stored, unrevoked session may no longer be used, or None."""
     if moment - users.as_utc(row.last_seen_at) >= timedelta(minutes=settings.session_idle_minutes):
         return "idle"
@@ -140,7 +172,7 @@ def _dead(settings: Settings, engine: Engine, row, user: dict | None, moment: da
         return "revoked"
     from auth import mfa  # late: mfa imports the policy of modules and grants
 
-    if not row.mfa and mfa.required(settings, engine, user):
+    if not row.mfa and mfa.required(settings, engine, user, holdings=holdings):
         return "mfa"
     return None
 

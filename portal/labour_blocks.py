@@ -94,6 +94,18 @@ def hides_payroll_names(engine: Engine, company: str) -> bool:
         return bool(conn.execute(query).scalar())
 
 
+def payroll_privacy(engine: Engine, company: str) -> tuple[bool, frozenset[str]]:
+    """(hides payroll names, blocked NIFs) of a company, in one query."""
+    query = (
+        sa.select(companies.c.hide_payroll_names, employee_blocks.c.nif)
+        .select_from(companies.outerjoin(employee_blocks, employee_blocks.c.company_code == companies.c.code))
+        .where(companies.c.code == company)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return any(row.hide_payroll_names for row in rows), frozenset(row.nif for row in rows if row.nif is not None)
+
+
 def set_hide_payroll_names(engine: Engine, company: str, hide: bool, *, actor: str) -> None:
     """Hide (or show) employee names in the company's books to users without the labour module; audited."""
     with engine.begin() as conn:

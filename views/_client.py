@@ -44,6 +44,11 @@ def company_names(engine: Engine, codes: list[str]) -> dict[str, str]:
     return {code: rows.get(code) or code for code in codes}
 
 
+def company_name(engine: Engine, user: dict, company: str) -> str:
+    """The name of one of the client's companies (as this click read it)."""
+    return access.company_names(engine, user, [company])[company]
+
+
 def _refuse(engine: Engine, user: dict, value: object, how: str) -> None:
     """Write an access_denied event for a company asked for outside the user's list (the value only as text)."""
     text = str(value)
@@ -92,7 +97,7 @@ def select_company(engine: Engine, user: dict) -> str | None:
             st.session_state[CHOICE_KEY] = company
         elif choice is None:
             st.session_state[CHOICE_KEY] = company
-        names = company_names(engine, allowed)
+        names = access.company_names(engine, user, allowed)
         company = st.sidebar.selectbox("Empresa", allowed, format_func=names.get, key=CHOICE_KEY)
     else:
         st.session_state.pop(CHOICE_KEY, None)
@@ -117,9 +122,8 @@ def stamp_text(snapshot: Snapshot | None) -> str:
     return f"Datos a fecha {fmt.date_es(last)} · carga del {when}"
 
 
-def show_stamp(settings: Settings, engine: Engine, company: str, snapshot: Snapshot | None = None) -> None:
+def show_stamp(settings: Settings, engine: Engine, user: dict, company: str, snapshot: Snapshot | None = None) -> None:
     """The company's name and the «datos a fecha» stamp of its published snapshot, as a caption."""
     if snapshot is None:
         snapshot = Store(settings.stores).current(company)
-    name = company_names(engine, [company])[company]
-    st.caption(_ui.plain(f"{name} · {stamp_text(snapshot)}"))
+    st.caption(_ui.plain(f"{company_name(engine, user, company)} · {stamp_text(snapshot)}"))

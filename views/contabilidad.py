@@ -61,7 +61,7 @@ with _ui.errors_shown():
         st.warning(DENIED)
         st.stop()
     snapshot = Store(settings.stores).current(company)
-    _client.show_stamp(settings, engine, company, snapshot)
+    _client.show_stamp(settings, engine, user, company, snapshot)
     if snapshot is None:
         st.info("Todavía no hay datos contables publicados de esta empresa.")
         st.stop()

@@ -22,8 +22,8 @@ if company is None:
     st.info("Su despacho aún no ha activado módulos para su usuario: contacte con él por teléfono o correo.")
     st.stop()
 with _ui.errors_shown():
-    _client.show_stamp(settings, engine, company)
-name = _client.company_names(engine, [company])[company]
+    _client.show_stamp(settings, engine, user, company)
+name = _client.company_name(engine, user, company)
 st.caption(_ui.plain(f"Su mensaje llegará al despacho como consulta sobre {name}."))
 with st.form("contact"):
     subject = st.text_input("Asunto", max_chars=accounts.MAX_SUBJECT)

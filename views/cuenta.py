@@ -82,7 +82,7 @@ if user["role"] == "client":
     company = _client.current_company(engine, user)
     if company is not None:
         with _ui.errors_shown():
-            _client.show_stamp(settings, engine, company)
+            _client.show_stamp(settings, engine, user, company)
 st.markdown(_ui.plain(f"Usuario: {user['username']}"))
 if user["email"]:
     st.markdown(_ui.plain(f"Correo electrónico: {user['email']}"))

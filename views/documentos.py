@@ -172,7 +172,7 @@ except access.AccessDenied:
     st.warning(DENIED)
     st.stop()
 snapshot = Store(settings.stores).current(company)
-_client.show_stamp(settings, engine, company, snapshot)
+_client.show_stamp(settings, engine, user, company, snapshot)
 _ui.show_flash()
 with _ui.errors_shown():
     shared, outbox = st.tabs(["Documentos del despacho", "Enviar al despacho"])

@@ -219,8 +219,8 @@ with _ui.errors_shown():
         st.info(NO_MODULES)
         st.stop()
     snapshot = Store(settings.stores).current(company)  # what clients see: the published snapshot only
-    _client.show_stamp(settings, engine, company, snapshot)
-    name = _client.company_names(engine, [company])[company]
+    _client.show_stamp(settings, engine, user, company, snapshot)
+    name = _client.company_name(engine, user, company)
     today = users.today_madrid()
     shown = [m for m in PAGES if m in modules]
     for index, module in enumerate(shown):

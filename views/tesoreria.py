@@ -88,9 +88,14 @@ def cached_forecast(store_root: str, company: str, snapshot_id: str, today: date
 # --- Spanish tables -----------------------------------------------------------------------------------------------
 
 
+def negative_red(value: object) -> str:
+    """Styler rule: negative amounts in red (they also keep their minus sign)."""
+    return "color: #c62828" if isinstance(value, str) and value.startswith("-") else ""
+
+
 def styled(frame: pd.DataFrame, *, columns: list[str] = (), rows: list[bool] | None = None):
     """A table with negative amounts red, non-zero cells of ``columns`` and the ``rows`` flagged highlighted."""
-    style = frame.style.map(_accounting.negative_red)
+    style = frame.style.map(negative_red)
     marked = [c for c in columns if c in frame.columns]
     if marked:
         style = style.map(lambda v: OVERDUE_STYLE if v not in ("", "0,00 €") else "", subset=marked)

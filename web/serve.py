@@ -14,6 +14,8 @@ Usage: ``python server.py [--address 127.0.0.1] [--port 8501]`` (``make run`` do
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -43,6 +45,34 @@ def follow_settings(settings, *, now: bool) -> None:
     config.on_config_parsed(apply, force_connect=True, lock=True)
     if now:
         apply()
+
+
+# What page scripts import on first use: imported before the freeze below, so their objects are never scanned
+# again (an Excel or PDF export imports openpyxl/fpdf; imported late, they made every later collection slower).
+WARM_IMPORTS = (
+    "pandas",
+    "pyarrow",
+    "duckdb",
+    "plotly.graph_objects",
+    "openpyxl",
+    "fpdf",
+    "reports.export",
+    "reports.statements",
+    "reports.ledger",
+    "etl.store",
+)
+
+
+def freeze_start_up_objects() -> None:
+    """Import what pages use, collect once, then freeze: the objects alive at start-up leave the collector's view.
+
+    The other half of the garbage-collection policy is ``runner.postScriptGC = false`` (.streamlit/config.toml):
+    Streamlit's full collection after every run scanned all of them on every click while holding the GIL.
+    """
+    for name in WARM_IMPORTS:
+        importlib.import_module(name)
+    gc.collect()
+    gc.freeze()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -78,6 +108,7 @@ def run(app, argv: Sequence[str] | None = None) -> None:
     reconfigure_global_cache_budget_from_config()
     bootstrap._prepare_asgi_app_run_context(launcher, [], flags, server_mode="starlette-app-direct")
     server = uvicorn.Server(uvicorn.Config(app, host=args.address, port=args.port, **uvicorn_options()))
+    freeze_start_up_objects()
     print(f"\n  Portal del Cliente en http://{args.address}:{args.port}\n", flush=True)
     server.run()
     if not server.started:
