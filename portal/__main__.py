@@ -1,9 +1,10 @@
-"""Command line of the portal's own jobs: ``python -m portal notify [--dry-run]`` (the daily e-mail digest)."""
+"""Command line of the portal's jobs: ``notify`` (the daily e-mail digest), ``backup DEST`` and ``restore SRC``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from portal import notify
 from portal.db import get_engine
@@ -32,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("notify", help="envía el aviso diario por correo de las novedades a cada usuario cliente")
     p.add_argument("--dry-run", action="store_true", help="muestra a quién se avisaría, sin enviar ni registrar nada")
+    b = sub.add_parser("backup", help="copia de seguridad: base de datos, cargas publicadas, documentos y ajustes")
+    b.add_argument("dest", metavar="DESTINO", type=Path, help="carpeta nueva o vacía donde se escribe la copia")
+    r = sub.add_parser("restore", help="restaura una copia sobre una carpeta de datos y una base de datos vacías")
+    r.add_argument("src", metavar="ORIGEN", type=Path, help="carpeta de la copia (se verifica entera antes de nada)")
     return parser
 
 
@@ -49,12 +54,28 @@ def cmd_notify(dry_run: bool) -> int:
     return 1 if failed else 0
 
 
+def cmd_backup_or_restore(command: str, folder: Path) -> int:
+    """``backup DEST`` / ``restore SRC``: prints what was copied or restored and what the operator keeps apart.
+
+    The one place where the ground floor's command line reaches up: ``ops.backup`` reads the snapshot stores through
+    ``etl``, which ``portal`` must not import, so it is imported here, late, only when one of these commands runs.
+    """
+    from ops import backup
+
+    settings = load_settings()
+    run = backup.backup if command == "backup" else backup.restore
+    print("\n".join(run(settings, folder).lines(command)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "notify":
             return cmd_notify(args.dry_run)
+        if args.command in ("backup", "restore"):
+            return cmd_backup_or_restore(args.command, args.dest if args.command == "backup" else args.src)
     except PortalError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
