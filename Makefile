@@ -24,7 +24,7 @@ $(BIN)/.installed: requirements.txt
 # Debian's PostgreSQL server binaries (initdb, pg_ctl, postgres), whatever its major version.
 PG_INITDB := $(or $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb)),/usr/lib/postgresql/15/bin/initdb)
 
-dev: $(BIN)/.installed-dev /usr/bin/chromium $(PG_INITDB)
+dev: $(BIN)/.installed-dev /usr/bin/chromium $(PG_INITDB) /usr/bin/caddy
 $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -38,6 +38,10 @@ $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 # The PostgreSQL tests start a throw-away cluster of their own (tests/pg.py), never the system service.
 $(PG_INITDB):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+
+# The proxy test (tests/test_proxy.py) runs Debian's Caddy on deploy/Caddyfile with ports of its own, never the service.
+/usr/bin/caddy:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null
 
 lint: dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
