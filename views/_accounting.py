@@ -119,6 +119,12 @@ def pnl(store_root: str, company: str, snapshot_id: str, spec: tuple) -> stateme
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def pnl_rows(store_root: str, company: str, snapshot_id: str, spec: tuple) -> pd.DataFrame:
+    """The P&L of a period in Spanish (``statement_rows``), formatted once per snapshot and period."""
+    return statement_rows(pnl(store_root, company, snapshot_id, spec))
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
 def balance(store_root: str, company: str, snapshot_id: str, as_of: date) -> statements.Statement:
     """Balance sheet at a date with the prior year-end."""
     return statements.balance_sheet(_snapshot(store_root, company, snapshot_id), as_of)
@@ -376,13 +382,33 @@ def entry_rows(lines: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
+def ledger_page(
+    store_root: str,
+    company: str,
+    snapshot_id: str,
+    account: str,
+    start: date,
+    end: date,
+    page: int,
+    people: tuple = (),
+    label: str = "",
+) -> tuple[ledger.Ledger, pd.DataFrame]:
+    """A page of an account's ledger card and its lines in Spanish, read and formatted once per snapshot (store,
+    company, snapshot id, account, dates, page and the user's hidden employees are all hashed)."""
+    snapshot = _snapshot(store_root, company, snapshot_id)
+    card = ledger.ledger(
+        snapshot, account, start, end, page=page, page_size=LEDGER_PAGE_SIZE, hide=Redaction(people, label)
+    )
+    return card, ledger_rows(card)
+
+
 def ledger_card(books: Books, account: str, start: date, end: date, *, name: str) -> None:
     """One account's ledger card (opening, totals, closing, a page of lines) and the whole entry when one is chosen."""
     page_key = books.widget_key(f"{name}-page-{account}-{start}-{end}")
     page = int(st.session_state.get(page_key, 1))
-    card = ledger.ledger(
-        books.snapshot, account, start, end, page=page, page_size=LEDGER_PAGE_SIZE, hide=books.redaction
-    )
+    hidden = books.redaction
+    card, rows = ledger_page(*books.key, account, start, end, page, hidden.people, hidden.label)
     st.markdown(_ui.plain(f"{account} · {card.name} · del {fmt.date_es(start)} al {fmt.date_es(end)}"))
     if card.pages > 1:
         st.number_input(
@@ -402,7 +428,7 @@ def ledger_card(books: Books, account: str, start: date, end: date, *, name: str
     if card.rows.empty:
         st.info("La cuenta no tiene apuntes en estas fechas.")
         return
-    show_table(ledger_rows(card))
+    show_table(rows)
     page_table = export.ledger_table(card)  # the page's lines, descriptions already redacted
     downloads(books, f"mayor-{account}", page_table, {"Mayor": page_table}, title=f"Mayor {account} {card.name}")
     entries = list(dict.fromkeys(zip(card.rows["fiscal_year"], card.rows["entry"], card.rows["date"], strict=True)))

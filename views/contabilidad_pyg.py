@@ -66,7 +66,8 @@ def monthly_view(store_root: str, company: str, snapshot_id: str, fiscal_year: i
         "flows": monthly_flows(months, lines.lines),
         "now": cumulative(months),
         "before": cumulative(statements.monthly_pnl(snapshot, fiscal_year - 1)) if has_prior else None,
-        "wide": _accounting.monthly_wide(months, lines.lines),
+        "wide": (wide := _accounting.monthly_wide(months, lines.lines)),
+        "wide_shown": _accounting.money_frame(wide.rename(columns={"line_code": "Código", "label": "Partida"})),
     }
 
 
@@ -119,33 +120,50 @@ def expense_chart(top: pd.DataFrame, label: str, prior_label: str | None) -> go.
     return fig
 
 
-def charts(books: _accounting.Books, view: dict, fiscal_year: int) -> None:
-    """Monthly income, expenses and result; cumulative result against the prior year."""
+@st.cache_resource(ttl=3600, max_entries=128, show_spinner=False)
+def monthly_figures(store_root: str, company: str, snapshot_id: str, fiscal_year: int) -> tuple[go.Figure, go.Figure]:
+    """Monthly income, expenses and result; cumulative result against the prior year.
+
+    Built once per store, company, snapshot id and fiscal year (all hashed) and shared read-only: building a Plotly
+    figure costs more than drawing the rest of the page, and st.plotly_chart only reads it (``to_dict``).
+    """
+    view = monthly_view(store_root, company, snapshot_id, fiscal_year)
     flows = view["flows"]
     short = [f"{label[:3]} {label[-2:]}" for label in flows["label"]]
-    fig = go.Figure()
-    fig.add_bar(x=short, y=[float(v) for v in flows["income"]], name="Ingresos", marker_color="#2e7d32")
-    fig.add_bar(x=short, y=[float(-v) for v in flows["expenses"]], name="Gastos", marker_color="#c62828")
-    fig.add_scatter(x=short, y=[float(v) for v in flows["result"]], name="Resultado", mode="lines+markers")
-    fig.update_layout(barmode="relative")
-    left, right = st.columns(2)
-    left.plotly_chart(euro_layout(fig, "Ingresos, gastos y resultado por mes"), width="stretch")
-    calendar = books.calendar
+    months = go.Figure()
+    months.add_bar(x=short, y=[float(v) for v in flows["income"]], name="Ingresos", marker_color="#2e7d32")
+    months.add_bar(x=short, y=[float(-v) for v in flows["expenses"]], name="Gastos", marker_color="#c62828")
+    months.add_scatter(x=short, y=[float(v) for v in flows["result"]], name="Resultado", mode="lines+markers")
+    months.update_layout(barmode="relative")
+    calendar = statements.calendar_of(_accounting._snapshot(store_root, company, snapshot_id))
     first_month = calendar.start_month - 1
     position = [periods.MONTHS[(first_month + i) % 12][:3].capitalize() for i in range(len(view["now"]))]
-    fig = go.Figure()
-    fig.add_scatter(
+    cumulative_result = go.Figure()
+    cumulative_result.add_scatter(
         x=position, y=[float(v) for v in view["now"]], name=calendar.year_label(fiscal_year), mode="lines+markers"
     )
     if view["before"] is not None:
-        fig.add_scatter(
+        cumulative_result.add_scatter(
             x=position[: len(view["before"])],
             y=[float(v) for v in view["before"]],
             name=calendar.year_label(fiscal_year - 1),
             mode="lines+markers",
             line={"dash": "dot"},
         )
-    right.plotly_chart(euro_layout(fig, "Resultado acumulado frente al año anterior"), width="stretch")
+    return (
+        euro_layout(months, "Ingresos, gastos y resultado por mes"),
+        euro_layout(cumulative_result, "Resultado acumulado frente al año anterior"),
+    )
+
+
+@st.cache_resource(ttl=3600, max_entries=256, show_spinner=False)
+def expense_figure(
+    store_root: str, company: str, snapshot_id: str, spec: tuple, people: tuple, label: str, shown: tuple
+) -> go.Figure | None:
+    """The biggest expense accounts' chart (None when there are none), built once per store, company, snapshot id,
+    period, hidden employees and column labels (``shown``: the period's and the comparison's), shared read-only."""
+    top = expenses_view(store_root, company, snapshot_id, spec, people, label)
+    return None if top.empty else expense_chart(top, *shown)
 
 
 def drill_down(books: _accounting.Books, statement: statements.Statement, period: periods.Period, picked: str | None):
@@ -207,25 +225,26 @@ with _ui.errors_shown():
     )
     if statement.unmapped:
         st.warning(_ui.plain("Cuentas sin partida en el modelo: " + ", ".join(statement.unmapped)))
-    rows = _accounting.statement_rows(statement)
+    rows = _accounting.pnl_rows(*books.key, _accounting.spec_of(period))
     event = _accounting.show_table(rows, on_select="rerun", selection_mode="single-row", key="pyg-table")
     chosen = event.selection.rows if event is not None else []
     picked = rows["Código"].iloc[chosen[0]] if chosen else None
     st.subheader("Detalle por cuentas")
     drill_down(books, statement, period, picked)
     st.subheader("Mayores gastos")
-    top = expenses_view(*books.key, _accounting.spec_of(period), books.redaction.people, books.redaction.label)
-    if top.empty:
+    hidden, shown = books.redaction, (statement.label, statement.prior_label)
+    figure = expense_figure(*books.key, _accounting.spec_of(period), hidden.people, hidden.label, shown)
+    if figure is None:
         st.info("No hay gastos del grupo 6 en este periodo.")
     else:
-        st.plotly_chart(expense_chart(top, statement.label, statement.prior_label), width="stretch")
+        st.plotly_chart(figure, width="stretch")
     st.subheader("Evolución mensual")
     view = monthly_view(*books.key, period.fiscal_year)
-    charts(books, view, period.fiscal_year)
+    left, right = st.columns(2)
+    for column, figure in zip((left, right), monthly_figures(*books.key, period.fiscal_year), strict=True):
+        column.plotly_chart(figure, width="stretch")
     wide = view["wide"]
-    st.dataframe(
-        _accounting.money_frame(wide.rename(columns={"line_code": "Código", "label": "Partida"})), hide_index=True
-    )
+    st.dataframe(view["wide_shown"], hide_index=True)
     table = export.statement_table(statement)
     _accounting.downloads(
         books,
