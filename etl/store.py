@@ -174,7 +174,7 @@ def _release(key: str) -> None:
 # --- small file helpers ---------------------------------------------------------------------------------------------
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     """Make a directory's entries (creations, renames, deletions) durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -378,13 +378,13 @@ class SnapshotWriter:
             _write_durable(self.path / MANIFEST, text, exclusive=True)
             for name in files:
                 (self.path / name).chmod(0o440)  # immutable, and no one outside the group reads it
-            _fsync_dir(self.path)
+            fsync_dir(self.path)
             crash_point("after_manifest_before_rename")
             final = self.path.parent / self.snapshot_id
             if final.exists():
                 raise StoreError(f"La carga {self.snapshot_id} ya existe en la empresa {self.company}")
             os.rename(self.path, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             crash_point("after_rename_before_pointer")
         except BaseException:
             self.abort()
@@ -451,11 +451,11 @@ class Store:
         if not cdir.is_dir():
             cdir.parent.mkdir(parents=True, exist_ok=True)
             cdir.mkdir(exist_ok=True)
-            _fsync_dir(cdir.parent)
+            fsync_dir(cdir.parent)
         snaps = self._snapshots_dir(company)
         if not snaps.is_dir():
             snaps.mkdir(exist_ok=True)
-            _fsync_dir(cdir)
+            fsync_dir(cdir)
         return cdir
 
     # lock
@@ -498,7 +498,7 @@ class Store:
             snapshot_id = self._new_id(snaps, source_hash)
             writer = SnapshotWriter(self, company, snapshot_id, source_hash, key)
             writer.path.mkdir()
-            _fsync_dir(snaps)
+            fsync_dir(snaps)
             with _guard:
                 _active_tmp.add(str(writer.path))
         except BaseException:
@@ -611,13 +611,13 @@ class Store:
         crash_point("after_pointer_tmp_before_replace")
         os.replace(tmp, cdir / name)
         crash_point("after_pointer_replace")
-        _fsync_dir(cdir)
+        fsync_dir(cdir)
 
     def _remove_pointer(self, company: str, name: str) -> None:
         cdir = self.company_dir(company)
         with contextlib.suppress(FileNotFoundError):
             (cdir / name).unlink()
-            _fsync_dir(cdir)
+            fsync_dir(cdir)
 
     def _set_current(self, company: str, snapshot_id: str, history: list[str]) -> None:
         data = {"snapshot_id": snapshot_id, "published_at": _now().isoformat(), "history": history[:HISTORY_LIMIT]}
@@ -689,7 +689,7 @@ class Store:
         trash = path.parent / trash_name
         if path != trash:
             os.rename(path, trash)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         shutil.rmtree(trash)
 
     def cleanup(self, company: str) -> list[str]:
@@ -722,5 +722,5 @@ class Store:
                 if snapshot.snapshot_id not in protected:
                     self._remove_dir(snapshot.path, f"{TRASH_PREFIX}{snapshot.snapshot_id}")
                     removed.append(snapshot.snapshot_id)
-            _fsync_dir(snaps)
+            fsync_dir(snaps)
         return removed

@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, make_url
 
 from etl.sources import is_company_code
-from etl.store import CURRENT, FILE_NAME, PENDING, SNAPSHOTS, Store, StoreError, is_snapshot_id
+from etl.store import CURRENT, FILE_NAME, PENDING, SNAPSHOTS, Store, StoreError, fsync_dir, is_snapshot_id
 from etl.store import MANIFEST as SNAPSHOT_MANIFEST
 from portal.db import MIGRATIONS_DIR, get_engine
 from portal.errors import PortalError
@@ -136,19 +136,10 @@ def _dirs(path: Path, mode: int) -> None:
         os.chmod(folder, mode)
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make a folder's entries (creations, renames) durable."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(root: Path) -> None:
     """Make every folder's entries under ``root`` durable (files were fsynced when written)."""
     for folder, _, _ in os.walk(root):
-        _fsync_dir(Path(folder))
+        fsync_dir(Path(folder))
 
 
 def _temp_beside(target: Path, purpose: str) -> Path:
@@ -159,7 +150,7 @@ def _temp_beside(target: Path, purpose: str) -> Path:
 def _move_into_place(temp: Path, target: Path) -> None:
     """Rename a finished folder over an absent or empty ``target``, durably."""
     os.rename(temp, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 class _Files:
@@ -458,7 +449,7 @@ def backup(settings: Settings, dest: Path, *, now: datetime | None = None) -> Su
         _write(work / MANIFEST, text, BACKUP_FILE)
         _fsync_tree(work)
         os.rename(work, dest)  # a folder with the destination's name is always a whole backup
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -620,7 +611,7 @@ def _load_database(src: Path, manifest: dict, url: str) -> None:
             raise BackupError(f"{rel} ha cambiado durante la restauración; no se ha restaurado nada.")
         Path(f"{target}-shm").unlink(missing_ok=True)  # of the empty database, if one was ever opened
         os.replace(temp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     finally:
         temp.unlink(missing_ok=True)
 
