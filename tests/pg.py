@@ -83,15 +83,20 @@ def postgres_bin_dir() -> Path | None:
     return None
 
 
-def missing(reason: str) -> None:
-    """No usable PostgreSQL: fail under CI (the suite must not pass without it), skip loudly elsewhere."""
-    message = (
-        f"PostgreSQL tests cannot run: {reason}. `make dev` installs Debian's server "
-        "(apt-get install postgresql); without it every PostgreSQL-parametrised test is NOT run."
-    )
+def tool_missing(message: str) -> None:
+    """A system tool the tests need is missing: fail under CI (the suite must not pass without it), skip loudly
+    elsewhere."""
     if os.environ.get("CI"):
         pytest.fail(message + " CI is set, so this is a failure.", pytrace=False)
     pytest.skip(message)
+
+
+def missing(reason: str) -> None:
+    """No usable PostgreSQL."""
+    tool_missing(
+        f"PostgreSQL tests cannot run: {reason}. `make dev` installs Debian's server "
+        "(apt-get install postgresql); without it every PostgreSQL-parametrised test is NOT run."
+    )
 
 
 def free_port() -> int:

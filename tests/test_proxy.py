@@ -46,6 +46,7 @@ from portal import audit
 from portal.db import get_engine
 from portal.db import sessions as sessions_table
 from portal.settings import load_settings
+from tests import pg
 from tests.browser_signin import FAILED, SignInRefused, assert_signed_out, fill_password_form, sign_in, submit_sign_in
 from tests.pg import fresh_postgresql_database
 from tests.portal_browser import choose, chromium, click_download, free_port, running_portal, settle
@@ -86,13 +87,10 @@ TIMEOUT_MS = 60_000
 
 def caddy_missing() -> None:
     """No Caddy: fail under CI (the suite must not pass without it), skip loudly elsewhere."""
-    message = (
+    pg.tool_missing(
         f"The proxy tests cannot run: Debian's caddy is missing ({CADDY}). `make dev` installs it "
         "(apt-get install caddy); without it tests/test_proxy.py is NOT run."
     )
-    if os.environ.get("CI"):
-        pytest.fail(message + " CI is set, so this is a failure.", pytrace=False)
-    pytest.skip(message)
 
 
 def caddy_environment(base: Path, **variables: str) -> dict[str, str]:
