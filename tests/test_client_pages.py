@@ -169,6 +169,23 @@ def test_recent_entries_limit_text_and_dates(world):
     assert journal.data_dates(snapshot) == (date(2025, 1, 10), date(2025, 2, 20))
 
 
+def test_a_page_of_recent_entries_is_the_head_of_the_whole_list_whatever_its_size(world):
+    """The newest lines are found from the date of the limit-th one: ties on that date keep file order."""
+    snapshot = world.store().current("alfa")
+    frame = journal.recent_entries(snapshot, limit=3)
+    assert [(str(d), e, a) for d, e, a in zip(frame["date"], frame["entry"], frame["account"], strict=True)] == [
+        ("2025-02-20", 2, "5720001"),
+        ("2025-02-20", 2, "4300001"),
+        ("2025-01-10", 1, "4300001"),
+    ]
+    whole = journal.recent_entries(snapshot, limit=journal.MAX_LIMIT)
+    for limit in range(0, 7):
+        page = journal.recent_entries(snapshot, limit=limit)
+        assert page.values.tolist() == whole.head(limit).values.tolist(), limit
+    later = journal.recent_entries(snapshot, limit=3, date_from=date(2025, 2, 1))
+    assert list(later["entry"]) == [2, 2]
+
+
 def test_the_csv_is_excel_friendly_spanish_and_formula_safe(world):
     snapshot = world.store().current("alfa")
     data = journal.to_csv(journal.recent_entries(snapshot))
