@@ -175,9 +175,10 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> 
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
-    """Start a server on 127.0.0.1 (the command's ``{port}`` becomes a free port) and stop it after: (base URL, pid)."""
-    port = free_port()
+def server(command: list[str], env: dict[str, str], log: Path, port: int | None = None) -> Iterator[tuple[str, int]]:
+    """Start a server on 127.0.0.1 (the command's ``{port}``: ``port`` or a free one) and stop it after: (base URL,
+    pid)."""
+    port = port or free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "STREAMLIT_"))}
     environment.update(env)
     with log.open("w") as output:
