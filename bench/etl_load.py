@@ -17,15 +17,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script (`python bench/etl_load.py`): make the project importable
 BIG = "grancorp"
 
-# Each measurement runs in its own process so that its peak memory (ru_maxrss) is its own.
+# Each measurement runs in its own process so that its peak memory (ru_maxrss) is its own. CPU seconds (every thread,
+# user + system) are printed too: on a shared machine they move less with the other jobs than the wall time does.
 BARE_COPY = """
 import duckdb, json, resource, sys, time
 src, dst = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+usage = resource.getrusage(resource.RUSAGE_SELF)
 started = time.perf_counter()
 con.execute(f"COPY (SELECT * FROM read_csv('{src}')) TO '{dst}' (FORMAT parquet)")
 elapsed = time.perf_counter() - started
-print(json.dumps({"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+end = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": elapsed, "peak_mb": end.ru_maxrss / 1024,
+                  "cpu": end.ru_utime + end.ru_stime - usage.ru_utime - usage.ru_stime}))
 """
 
 FULL_LOAD = """
@@ -34,21 +38,23 @@ from portal.settings import load_settings
 from etl import service
 settings = load_settings()
 marks = {}
+usage = resource.getrusage(resource.RUSAGE_SELF)
 started = time.perf_counter()
 def progress(_company, step):
     marks.setdefault(step, time.perf_counter() - started)
 [result] = service.load_all(settings, companies=[sys.argv[1]], progress=progress)
 elapsed = time.perf_counter() - started
+end = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": elapsed, "outcome": result.outcome, "rows": result.rows_read, "marks": marks,
-                  "message": result.message,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "message": result.message, "peak_mb": end.ru_maxrss / 1024,
+                  "cpu": end.ru_utime + end.ru_stime - usage.ru_utime - usage.ru_stime}))
 """
 
 
-def measure(code: str, args: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run one measurement script in a fresh interpreter and return what it printed."""
+def measure(code: str, args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> dict:
+    """Run one measurement script in a fresh interpreter (in ``cwd``'s code) and return what it printed."""
     out = subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
         raise SystemExit(f"measurement failed:\n{out.stderr[-3000:]}")
@@ -75,6 +81,12 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=5_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "portal-bench"))
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="another copy of the project (e.g. `git archive HEAD | tar -x -C DIR`) whose load is timed in the same"
+        " rounds, so that before and after are measured against the same bare copies",
+    )
     args = parser.parse_args()
 
     workdir = Path(args.workdir)
@@ -84,35 +96,52 @@ def main() -> int:
     size_mb = csv.stat().st_size / 1e6
     print(f"Archivo: {csv} ({size_mb:,.0f} MB, {args.lines:,} líneas); {os.cpu_count()} núcleos", flush=True)
 
-    bare, full = [], []
+    bare: list[dict] = []
+    full: list[dict] = []
+    other: list[dict] = []
     for round_no in range(1, args.repeat + 1):
         with tempfile.TemporaryDirectory(dir=workdir) as tmp:
             bare.append(measure(BARE_COPY, [str(csv), str(Path(tmp) / "copy.parquet")]))
-        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-            env = {**os.environ, "PORTAL_DATA_DIR": tmp, "PORTAL_SOURCE_DIR": str(sources)}
-            result = measure(FULL_LOAD, [BIG], env)
-            if result["outcome"] != "published":
-                raise SystemExit(f"la carga no se publicó: {result}")
-            full.append(result)
-        print(
-            f"ronda {round_no}: copia {bare[-1]['seconds']:.2f} s, carga {full[-1]['seconds']:.2f} s "
-            f"(fases: {', '.join(f'{k} {v:.1f}s' for k, v in full[-1]['marks'].items())})",
-            flush=True,
-        )
+        loads = [(full, ROOT)] + ([(other, args.compare.resolve())] if args.compare else [])
+        for runs, code_root in loads if round_no % 2 else reversed(loads):  # alternate which load goes first
+            runs.append(load_once(workdir, sources, code_root))
+        line = f"ronda {round_no}: copia {bare[-1]['seconds']:.2f} s, carga {full[-1]['seconds']:.2f} s"
+        if other:
+            line += f", carga de {args.compare} {other[-1]['seconds']:.2f} s"
+        phases = ", ".join(f"{k} {v:.1f}s" for k, v in full[-1]["marks"].items())
+        print(f"{line} (fases: {phases})", flush=True)
 
     bare_s = statistics.median(r["seconds"] for r in bare)
-    full_s = statistics.median(r["seconds"] for r in full)
+    bare_cpu = statistics.median(r["cpu"] for r in bare)
     print()
-    print(f"{'':28}{'mediana s':>12}{'líneas/s':>14}{'pico MB':>10}")
-    rows = (("copia DuckDB CSV→Parquet", bare, bare_s), ("carga completa + validación", full, full_s))
-    for label, runs, secs in rows:
+    print(f"{'':32}{'mediana s':>10}{'líneas/s':>11}{'pico MB':>9}{'/ copia':>9}{'CPU s':>8}{'/ copia':>9}")
+    rows = [("copia DuckDB CSV→Parquet", bare), ("carga completa + validación", full)]
+    if other:
+        rows.append((f"carga de {args.compare.name}", other))
+    for label, runs in rows:
+        secs = statistics.median(r["seconds"] for r in runs)
+        cpu = statistics.median(r["cpu"] for r in runs)
         peak = max(r["peak_mb"] for r in runs)
-        print(f"{label:28}{secs:12.2f}{args.lines / secs:14,.0f}{peak:10,.0f}")
+        print(
+            f"{label[:31]:32}{secs:10.2f}{args.lines / secs:11,.0f}{peak:9,.0f}{secs / bare_s:8.2f}×"
+            f"{cpu:8.1f}{cpu / bare_cpu:8.2f}×"
+        )
+    full_s = statistics.median(r["seconds"] for r in full)
     print(
         f"\nrelación carga / copia: {full_s / bare_s:.2f}× (objetivo ≤ 2,5×); "
         f"pico de memoria de la carga: {max(r['peak_mb'] for r in full):,.0f} MB (objetivo < 2.048 MB)"
     )
     return 0
+
+
+def load_once(workdir: Path, sources: Path, code_root: Path) -> dict:
+    """One full load of the large company by the project at ``code_root``, into a throw-away data folder."""
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        env = {**os.environ, "PORTAL_DATA_DIR": tmp, "PORTAL_SOURCE_DIR": str(sources)}
+        result = measure(FULL_LOAD, [BIG], env, cwd=code_root)
+    if result["outcome"] != "published":
+        raise SystemExit(f"la carga no se publicó: {result}")
+    return result
 
 
 if __name__ == "__main__":

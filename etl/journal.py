@@ -571,7 +571,8 @@ def _amount_sql(v: str, shape: str, excel: bool) -> str:
     return f"""CASE {shape}
         WHEN 0 THEN 0::DECIMAL(18,2)
         WHEN {COMMA} THEN CASE WHEN length({v}) - strpos({v}, ',') <= 2
-            THEN TRY_CAST(replace(replace({v}, '.', ''), ',', '.') AS DECIMAL(18,2)) END
+            THEN TRY_CAST(CASE WHEN contains({v}, '.') THEN replace(replace({v}, '.', ''), ',', '.')
+                               ELSE replace({v}, ',', '.') END AS DECIMAL(18,2)) END
         WHEN {POINT} THEN TRY_CAST({v} AS DECIMAL(18,2))
         WHEN 16 THEN CASE WHEN regexp_full_match({v}, '[-+]?[0-9]+') THEN TRY_CAST({v} AS DECIMAL(18,2)) END
         {f"WHEN 32 THEN TRY_CAST(substr({v}, 2) AS DECIMAL(18,2))" if excel else ""}
@@ -590,6 +591,11 @@ TYPE_SQL = """CASE
         WHEN 'c' THEN 'cierre' WHEN 'cierre' THEN 'cierre'
         ELSE '?' || trim(rt) END
 END"""
+
+# A recognised entry type as a small integer (NULL for none and for an unrecognised '?…'): entries compares them.
+TYPE_CODE = (
+    "CASE entry_type WHEN 'normal' THEN 1 WHEN 'apertura' THEN 2 WHEN 'regularizacion' THEN 3 WHEN 'cierre' THEN 4 END"
+)
 
 # Unmarked lines on the first or last day of a fiscal year keep entry_type NULL: classify_year_end decides them.
 ENTRY_TYPE_SQL = """CASE WHEN marked IS NOT NULL THEN marked
@@ -1019,12 +1025,7 @@ class _Checker:
     def entries(self, with_types: bool, incomplete: bool) -> None:
         """Entry rules: several dates, unbalanced, mixed types (one aggregate, offenders only)."""
         con = self.con
-        types = (
-            ", min(entry_type) FILTER (NOT starts_with(entry_type, '?')) AS t0,"
-            " max(entry_type) FILTER (NOT starts_with(entry_type, '?')) AS t1"
-            if with_types
-            else ", NULL AS t0, NULL AS t1"
-        )
+        types = f", min({TYPE_CODE}) AS t0, max({TYPE_CODE}) AS t1" if with_types else ", NULL AS t0, NULL AS t1"
         complete = "bool_and(debit IS NOT NULL AND credit IS NOT NULL)" if incomplete else "true"
         con.execute(
             f"""

@@ -514,11 +514,15 @@ def test_bad_entry_type(con, tmp_path):
     text = "fecha;asiento;cuenta;concepto;debe;haber;tipo\n"
     text += "01/04/2025;1;6000000;X;1,00;;X\n01/04/2025;1;4000001;X;;1,00;N\n"
     text += "02/04/2025;2;6000000;X;1,00;;C\n02/04/2025;2;4000001;X;;1,00;N\n"
+    # An unmarked line is 'normal' inside the year, undecided (left to the year-end classification) on its last day.
+    text += "15/04/2025;3;6000000;X;1,00;;R\n15/04/2025;3;4000001;X;;1,00;\n"
+    text += "31/12/2025;4;6000000;X;1,00;;C\n31/12/2025;4;4000001;X;;1,00;\n"
     result = read(con, write(tmp_path, text))
     found = [(p.line, p.message) for p in result.problems if p.rule == "bad_entry_type"]
     assert found == [
         (2, "tipo de asiento «X» no reconocido (use N, A, R, C o normal, apertura, regularización, cierre)"),
         (4, "asiento 2025/000002 con tipos distintos en sus líneas (cierre, normal) — líneas 4, 5"),
+        (6, "asiento 2025/000003 con tipos distintos en sus líneas (normal, regularizacion) — líneas 6, 7"),
     ]
 
 

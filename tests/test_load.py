@@ -87,6 +87,30 @@ def test_a_good_company_is_published_with_its_tables(settings):
     assert all(names.values())
 
 
+def test_the_journal_snapshot_is_sorted_by_account_date_then_file_order_across_files(settings):
+    # Two exports (one with a quote in its name), same account and date in both: ties keep file then line order.
+    folder = write_company(settings.sources, "acme", ACME_V1)
+    (folder / "diario_l'altre.csv").write_text(
+        HEADER + "15/01/2025;9;4300001;Segunda factura;100,00;\n15/01/2025;9;7000000;Segunda factura;;100,00\n",
+        encoding="utf-8",
+    )
+    [result] = service.load_all(settings)
+    assert result.outcome == "published"
+    rows = published_rows(
+        settings, "acme", "SELECT account, date, source_file, source_line, entry_type FROM '{dir}/journal.parquet'"
+    )
+    assert rows == sorted(rows, key=lambda r: (r[0], r[1], r[2], r[3]))
+    assert {r[4] for r in rows} == {"normal"}
+    assert [r[2:4] for r in rows if r[0] == "4300001"] == [
+        ("acme/diario.csv", 2),
+        ("acme/diario_l'altre.csv", 2),
+        ("acme/diario.csv", 6),
+    ]
+    manifest = Store(settings.stores).current("acme").manifest
+    assert (manifest["journal_lines"], manifest["total_debit"], manifest["total_credit"]) == (7, "2520.00", "2520.00")
+    assert manifest["fiscal_years"] == [2025]
+
+
 def test_a_rejected_company_keeps_its_published_data_and_others_still_load(settings):
     write_company(settings.sources, "acme", ACME_V1)
     write_company(settings.sources, "beta", ACME_V1)
