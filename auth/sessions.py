@@ -113,7 +113,7 @@ def check(settings: Settings, engine: Engine, token: object, *, now: datetime | 
     if not rows:
         return None
     row, user = SimpleNamespace(**_columns(rows[0], "s_")), _columns(rows[0], "u_")
-    holdings = access.Holdings.from_rows((r.g_company, r.g_module, r.g_options, r.c_name) for r in rows)
+    holdings = access.Holdings.from_rows(tuple(row)[-len(access.HOLDINGS_COLUMNS) :] for row in rows)
     reason = _dead(settings, engine, row, user, moment, holdings)
     if reason is not None:
         revoke(engine, row.id, reason, now=moment)
@@ -132,10 +132,7 @@ _GATE_QUERY = (
     sa.select(
         *[column.label(f"s_{column.name}") for column in sessions.c],
         *[column.label(f"u_{column.name}") for column in users_table.c],
-        grants.c.company_code.label("g_company"),
-        grants.c.module.label("g_module"),
-        grants.c.options.label("g_options"),
-        companies.c.name.label("c_name"),
+        *access.HOLDINGS_COLUMNS,  # last: what Holdings.from_rows reads
     )
     .select_from(
         sessions.join(users_table, users_table.c.id == sessions.c.user_id)
