@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 from stdnum.es import nif as es_nif
 
 from auth import users
-from etl.sources import is_company_code
 from portal import audit
+from portal.codes import is_company_code
 from portal.db import client_companies as client_companies_table
 from portal.db import client_users, clients, companies, grants
 from portal.db import users as users_table

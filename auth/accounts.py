@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from auth import access, tokens, users
 from auth.passwords import check_password, hash_password
-from portal import audit, fmt, mail
+from portal import audit, clock, fmt, mail
 from portal.db import clients, companies, one_time_tokens
 from portal.db import users as users_table
 from portal.errors import PortalError
@@ -122,7 +122,7 @@ def _token_user(engine: Engine, token: str, purpose: str, moment: datetime) -> d
     with engine.connect() as conn:
         row = conn.execute(sa.select(users_table).where(users_table.c.id == user_id)).first() if user_id else None
     user = dict(row._mapping) if row else None
-    if user is None or users.access_problem(user, today=fmt.to_madrid(moment).date()) in ("inactive", "expired"):
+    if user is None or users.access_problem(user, today=clock.to_madrid(moment).date()) in ("inactive", "expired"):
         raise AccountError(INVALID_LINK)
     return user
 
@@ -182,7 +182,7 @@ def _send_reset(settings: Settings, engine: Engine, identifier: str, now: dateti
     if not wanted:
         return
     moment = _moment(now)
-    today = fmt.to_madrid(moment).date()
+    today = clock.to_madrid(moment).date()
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(users_table).where(
@@ -261,7 +261,7 @@ def change_password(
     """
     moment = _moment(now)
     user = _existing(engine, username)
-    if users.access_problem(user, today=fmt.to_madrid(moment).date()) is not None:
+    if users.access_problem(user, today=clock.to_madrid(moment).date()) is not None:
         raise AccountError("Esta cuenta no puede cambiar la contraseña ahora. Vuelva a iniciar sesión.")
     if not check_password(current, user["password_hash"]):
         count = users.record_failed_attempt(engine, user["username"], now=moment)

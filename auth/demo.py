@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from auth import access, accounts, users
 from auth.passwords import PasswordError, generate_password
+from portal import clock
 from portal.db import companies
 from portal.settings import Settings
 
@@ -112,7 +113,7 @@ def shows(username: str) -> str:
 
 
 def _create(engine: Engine, settings: Settings, demo: DemoUser) -> str:
-    expires = users.today_madrid() - timedelta(days=1) if demo.expired else None
+    expires = clock.today_madrid() - timedelta(days=1) if demo.expired else None
     access.create_client_user(
         engine,
         demo.username,

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 
 from auth import mfa, users
 from auth.passwords import check_password
-from portal import audit
-from portal.fmt import to_madrid
+from portal import audit, clock
+from portal.clock import to_madrid
 from portal.settings import Settings
 
 log = logging.getLogger("portal.auth")
@@ -39,7 +39,7 @@ def password_step(
     maximum nothing is checked, only a throw-away hash of the same cost. A right password is not counted
     against the user, but a second factor is still to come: the counter goes back to zero only after it.
     """
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     login = (username or "").strip().lower()[:64]
     claimed = users.claim_attempt(engine, login, lock_minutes=settings.lock_minutes, now=moment) if login else None
     if claimed is None:
@@ -62,7 +62,7 @@ def password_step(
 
 def code_step(settings: Settings, engine: Engine, user: dict, code: str, *, now: datetime | None = None) -> Step:
     """Check the second factor (TOTP or a recovery code) of a user whose password was right; counted like one."""
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     claimed = _claim(settings, engine, user, moment)
     if claimed is None:
         return Step("refused")
@@ -76,7 +76,7 @@ def enrolment_step(
     settings: Settings, engine: Engine, user: dict, secret: str, code: str, *, now: datetime | None = None
 ) -> list[str] | None:
     """Enrol the second factor during sign-in (counted like a code); the recovery codes, or None when refused."""
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     claimed = _claim(settings, engine, user, moment)
     if claimed is None:
         return None

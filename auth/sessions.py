@@ -13,9 +13,10 @@ from sqlalchemy.engine import Engine
 
 from auth import access, tokens, users
 from auth.tokens import digest  # the SHA-256 stored in place of a session id, as for every token
+from portal import clock
+from portal.clock import to_madrid
 from portal.db import companies, grants, sessions
 from portal.db import users as users_table
-from portal.fmt import to_madrid
 from portal.settings import Settings
 
 COOKIE = "portal_session"  # "__Host-portal_session" over HTTPS
@@ -80,7 +81,7 @@ def create(
     now: datetime | None = None,
 ) -> str:
     """Open a session for the user; the id for the cookie (never stored, never logged)."""
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     token = new_token()
     with engine.begin() as conn:
         conn.execute(
@@ -107,7 +108,7 @@ def check(settings: Settings, engine: Engine, token: object, *, now: datetime | 
     """
     if not well_formed(token):
         return None
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     with engine.connect() as conn:
         rows = conn.execute(_GATE_QUERY, {"token_hash": digest(token)}).all()
     if not rows:
@@ -118,11 +119,11 @@ def check(settings: Settings, engine: Engine, token: object, *, now: datetime | 
     if reason is not None:
         revoke(engine, row.id, reason, now=moment)
         return None
-    if moment - users.as_utc(row.last_seen_at) >= timedelta(seconds=TOUCH_SECONDS):
+    if moment - clock.as_utc(row.last_seen_at) >= timedelta(seconds=TOUCH_SECONDS):
         with engine.begin() as conn:
             conn.execute(sa.update(sessions).where(sessions.c.id == row.id).values(last_seen_at=moment))
     public = {key: user[key] for key in ("id", "username", "name", "email", "role")}
-    created, expires = users.as_utc(row.created_at), users.as_utc(row.expires_at)
+    created, expires = clock.as_utc(row.created_at), clock.as_utc(row.expires_at)
     return Session(row.id, public, created, moment, expires, bool(row.mfa), user, holdings)
 
 
@@ -158,14 +159,14 @@ def _dead(
     settings: Settings, engine: Engine, row, user: dict, moment: datetime, holdings: access.Holdings
 ) -> str | None:
     """Why a stored, unrevoked session may no longer be used, or None."""
-    if moment - users.as_utc(row.last_seen_at) >= timedelta(minutes=settings.session_idle_minutes):
+    if moment - clock.as_utc(row.last_seen_at) >= timedelta(minutes=settings.session_idle_minutes):
         return "idle"
-    if moment >= users.as_utc(row.expires_at):
+    if moment >= clock.as_utc(row.expires_at):
         return "lifetime"
     today = to_madrid(moment).date()
     if users.access_problem(user, today=today, lock_minutes=settings.lock_minutes, now=moment) is not None:
         return "account"
-    if users.session_revoked(user, users.as_utc(row.created_at)):
+    if users.session_revoked(user, clock.as_utc(row.created_at)):
         return "revoked"
     from auth import mfa  # late: mfa imports the policy of modules and grants
 
@@ -180,7 +181,7 @@ def revoke(engine: Engine, session_id: int, reason: str, *, now: datetime | None
         conn.execute(
             sa.update(sessions)
             .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
-            .values(revoked_at=now or users.now_utc(), revoked_reason=reason)
+            .values(revoked_at=now or clock.now_utc(), revoked_reason=reason)
         )
 
 
@@ -200,14 +201,14 @@ def revoke_user_session(engine: Engine, user_id: int, session_id: int, reason: s
         done = conn.execute(
             sa.update(sessions)
             .where(sessions.c.id == session_id, sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
-            .values(revoked_at=users.now_utc(), revoked_reason=reason)
+            .values(revoked_at=clock.now_utc(), revoked_reason=reason)
         ).rowcount
     return bool(done)
 
 
 def active(settings: Settings, engine: Engine, user_id: int, *, now: datetime | None = None) -> list[dict]:
     """The user's sessions still alive (not revoked, not idle, not past their lifetime), newest activity first."""
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     idle_since = moment - timedelta(minutes=settings.session_idle_minutes)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -256,7 +257,7 @@ def open_from_handoff(
     now: datetime | None = None,
 ) -> str | None:
     """Exchange a hand-off ticket presented by its own browser for a new session id; None if anything is off."""
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     redeemed = redeem_handoff(engine, ticket, binding, now=moment)
     if redeemed is None:
         return None

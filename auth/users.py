@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from auth.passwords import check_password, generate_password, hash_password
+from portal import clock
 from portal.db import sessions, users
 from portal.errors import PortalError
-from portal.fmt import to_madrid
 
 ROLES = ("staff", "client")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -22,23 +22,6 @@ DEMO_STAFF_USERNAME = "despacho"
 
 class UserError(PortalError):
     """A user operation the portal refuses; the message says why, in Spanish."""
-
-
-def now_utc() -> datetime:
-    """The current instant, in UTC (how the portal stores every moment)."""
-    return datetime.now(UTC)
-
-
-def today_madrid() -> date:
-    """Today's date on the firm's clock (expiry dates are Madrid days)."""
-    return to_madrid(now_utc()).date()
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored moment as an aware UTC datetime (SQLite gives them back naive)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def normalize_username(username: str) -> str:
@@ -63,7 +46,7 @@ def create_user(engine: Engine, username: str, password: str, *, role: str, name
         with engine.begin() as conn:
             if conn.execute(sa.select(users.c.id).where(users.c.username == login)).first():
                 raise UserError(f"Ya existe un usuario «{login}».")
-            return conn.execute(sa.insert(users).values(**values, created_at=now_utc())).inserted_primary_key[0]
+            return conn.execute(sa.insert(users).values(**values, created_at=clock.now_utc())).inserted_primary_key[0]
     except sa.exc.IntegrityError as exc:  # created by someone else between the check and the insert
         raise UserError(f"Ya existe un usuario «{login}».") from exc
 
@@ -91,7 +74,9 @@ def is_locked(user: dict, *, lock_minutes: float = 0, now: datetime | None = Non
     """Locked by too many failed sign-ins: until staff unlock it, or until ``lock_minutes`` after the lock (if > 0)."""
     if user["locked_at"] is None:
         return user["failed_attempts"] >= user["max_attempts"]
-    return not lock_minutes or as_utc(user["locked_at"]) > (now or now_utc()) - timedelta(minutes=lock_minutes)
+    return not lock_minutes or clock.as_utc(user["locked_at"]) > (now or clock.now_utc()) - timedelta(
+        minutes=lock_minutes
+    )
 
 
 def access_problem(
@@ -106,17 +91,17 @@ def access_problem(
         return "no_password"
     if is_locked(user, lock_minutes=lock_minutes, now=now):
         return "locked"
-    if user["expires_on"] is not None and (today or today_madrid()) > user["expires_on"]:
+    if user["expires_on"] is not None and (today or clock.today_madrid()) > user["expires_on"]:
         return "expired"
     return None
 
 
 def session_revoked(user: dict, signed_in_at: datetime | None) -> bool:
     """True when the user's sessions were revoked (sign-out, deactivation) after this session signed in."""
-    cutoff = as_utc(user["tokens_valid_after"])
+    cutoff = clock.as_utc(user["tokens_valid_after"])
     if cutoff is None:
         return False
-    return signed_in_at is None or as_utc(signed_in_at) <= cutoff
+    return signed_in_at is None or clock.as_utc(signed_in_at) <= cutoff
 
 
 def verify(engine: Engine, username: str, password: str, *, today: date | None = None) -> dict | None:
@@ -136,7 +121,7 @@ def claim_attempt(
     and the ones past the maximum are refused without checking anything. A lock older than ``lock_minutes``
     (when > 0) is lifted first. None for an unknown username or an attempt past the maximum.
     """
-    moment = now or now_utc()
+    moment = now or clock.now_utc()
     login = username.strip().lower()
     with engine.begin() as conn:
         if lock_minutes:
@@ -175,7 +160,7 @@ def record_failure(engine: Engine, user_id: int, *, now: datetime | None = None)
                 users.c.locked_at.is_(None),
                 users.c.failed_attempts >= users.c.max_attempts,
             )
-            .values(locked_at=now or now_utc())
+            .values(locked_at=now or clock.now_utc())
         ).rowcount
     return bool(locked)
 
@@ -185,7 +170,7 @@ def record_success(engine: Engine, user_id: int, *, now: datetime | None = None,
     took the count past the maximum) meanwhile: then False, and the sign-in is refused."""
     values: dict = {"failed_attempts": 0}
     if last_login:
-        values["last_login_at"] = now or now_utc()
+        values["last_login_at"] = now or clock.now_utc()
     with engine.begin() as conn:
         done = conn.execute(
             sa.update(users)
@@ -221,7 +206,7 @@ def record_failed_attempt(engine: Engine, username: str, *, now: datetime | None
         .where(users.c.username == username)
         .values(
             failed_attempts=count,
-            locked_at=sa.case((reaches_max, now or now_utc()), else_=users.c.locked_at),
+            locked_at=sa.case((reaches_max, now or clock.now_utc()), else_=users.c.locked_at),
         )
         .returning(users.c.failed_attempts)
     )
@@ -264,7 +249,7 @@ def revoke_sessions(
     Without a session to keep, ``tokens_valid_after`` also moves to now: a session created before it never
     counts again, whatever its row says.
     """
-    moment = now or now_utc()
+    moment = now or clock.now_utc()
     user = get_user(engine, username)
     if user is None:
         raise UserError(f"No existe el usuario «{username}».")

@@ -1,4 +1,4 @@
-"""Command line of the ETL: ``python -m etl demo|load|status|runs|publish|rollback|mode|schedule``."""
+"""Command line of the ETL: ``python -m etl demo|load|status|runs|publish|rollback|mode`` (``schedule``: in ops)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.table import Table
 from etl import service
 from etl.load import RunResult
 from portal.errors import PortalError
+from portal.forward import run_instead
 from portal.settings import Settings, load_settings, restrict_new_files
 
 OUTCOME_ES = {
@@ -33,6 +34,9 @@ console = Console()
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["schedule"]:  # the scheduler sends the e-mail digest too: it lives a layer up, in ops
+        run_instead("ops", argv)
     args = _parser().parse_args(argv)
     settings = load_settings()
     if getattr(args, "source", None):
@@ -191,16 +195,11 @@ def cmd_mode(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
-    """Run loads on a cron schedule until stopped (each run is logged with trigger 'schedule')."""
-    from etl.schedule import run_scheduler
-
-    run_scheduler(settings, cron=args.cron or settings.schedule_cron, once=args.once, console=console)
-    return 0
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m etl", description="Cargas de datos del Portal del Cliente")
+    parser = argparse.ArgumentParser(
+        prog="python -m etl",
+        description="Cargas de datos del Portal del Cliente (programación: python -m ops schedule)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="escribe las exportaciones del despacho de demostración")
@@ -243,10 +242,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", default="cli")
     p.set_defaults(func=cmd_mode)
 
-    p = sub.add_parser("schedule", help="cargas periódicas (cron) hasta que se detenga")
-    p.add_argument("--cron", help="línea crontab de 5 campos (PORTAL_SCHEDULE_CRON)")
-    p.add_argument("--once", action="store_true", help="una sola carga programada ahora y sale")
-    p.set_defaults(func=cmd_schedule)
     return parser
 
 

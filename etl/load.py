@@ -22,7 +22,6 @@ from etl.sources import (
     COMPANY_FILE,
     CompanyInfo,
     chart_file,
-    is_company_code,
     journal_files,
     read_company_info,
     source_file,
@@ -30,6 +29,7 @@ from etl.sources import (
     symlink_problems,
 )
 from etl.store import Snapshot, Store, crash_point
+from portal.codes import is_company_code
 from portal.db import companies, etl_problems, etl_runs
 from portal.settings import Settings
 

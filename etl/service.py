@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from etl.load import RunResult, load_company
-from etl.sources import company_folders, is_company_code
+from etl.sources import company_folders
 from etl.store import Snapshot, Store, StoreError
 from portal import audit
+from portal.codes import is_company_code
 from portal.db import companies, etl_problems, etl_runs, get_engine, store_events
 from portal.settings import Settings
 

@@ -14,16 +14,10 @@ from stdnum.es import nif as es_nif
 
 from etl.problems import Problem
 
-COMPANY_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 PGC_MODELS = ("pymes", "abreviado")
 COMPANY_FILE = "empresa.json"
 CHART_FILE = "plan_cuentas.csv"
 JOURNAL_SUFFIXES = (".csv", ".xlsx")
-
-
-def is_company_code(code: str) -> bool:
-    """Company codes are short and plain: letters, digits, '-' and '_' (no dots, no slashes)."""
-    return bool(COMPANY_CODE.fullmatch(code))
 
 
 @dataclass(frozen=True)

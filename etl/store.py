@@ -55,7 +55,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from etl.sources import is_company_code
+from portal.codes import is_company_code
 from portal.errors import PortalError
 
 CRASH_ENV = "PORTAL_CRASH_AT"

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, make_url
 
-from etl.sources import is_company_code
 from etl.store import CURRENT, FILE_NAME, PENDING, SNAPSHOTS, Store, StoreError, fsync_dir, is_snapshot_id
 from etl.store import MANIFEST as SNAPSHOT_MANIFEST
+from portal.codes import is_company_code
 from portal.db import MIGRATIONS_DIR, get_engine
 from portal.errors import PortalError
 from portal.settings import Settings
@@ -34,7 +34,7 @@ SETTINGS_FILE = "settings.json"
 DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 SECRET_SETTINGS = ("PORTAL_SMTP_PASSWORD",)
 SECRET_FILES = ("cookie_key", "demo_credentials.txt")  # secrets the portal keeps in its data folder
-UPLOAD_NAME = re.compile(r"\A[0-9a-f]{32}\Z")  # portal.documents stores uploads under 32 random hex digits
+UPLOAD_NAME = re.compile(r"\A[0-9a-f]{32}\Z")  # services.documents stores uploads under 32 random hex digits
 ALLOWED = re.compile(
     r"\A(?:settings\.json|database\.(?:sqlite3|pgdump)|uploads/[0-9a-f]{32}"
     r"|stores/(?P<company>[^/]+)/(?:CURRENT|PENDING|snapshots/(?P<snapshot>[^/]+)/(?P<file>[^/]+)))\Z"

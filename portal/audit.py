@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from portal import clock
 from portal.db import audit_log
-from portal.fmt import MADRID
 
 # Every event the portal writes, with its Spanish label (the staff page filters and shows these).
 EVENTS: dict[str, str] = {
@@ -128,16 +128,12 @@ def entries(
     if event:
         query = query.where(audit_log.c.event == event)
     if since:
-        query = query.where(audit_log.c.at >= _madrid_midnight(since))
+        query = query.where(audit_log.c.at >= clock.madrid_midnight(since))
     if until:
-        query = query.where(audit_log.c.at < _madrid_midnight(until + timedelta(days=1)))
+        query = query.where(audit_log.c.at < clock.madrid_midnight(until + timedelta(days=1)))
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
     for row in rows:  # SQLite hands moments back naive: they are UTC
         if row["at"].tzinfo is None:
             row["at"] = row["at"].replace(tzinfo=UTC)
     return rows
-
-
-def _madrid_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), MADRID).astimezone(UTC)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-MADRID = ZoneInfo("Europe/Madrid")
+from portal.clock import to_madrid
+
 EMPTY = "—"  # shown for a missing value
 
 Number = Decimal | int | float | str
@@ -83,9 +83,3 @@ def datetime_es(value: datetime | str | None) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return to_madrid(value).strftime("%d/%m/%Y %H:%M")
-
-
-def to_madrid(moment: datetime) -> datetime:
-    """The same instant on the Madrid clock (naive input is UTC)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(MADRID)

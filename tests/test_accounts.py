@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from auth import access, accounts, tokens, users
 from auth.accounts import AccountError
 from auth.passwords import PasswordError
-from portal import audit
+from portal import audit, clock
 from portal.db import audit_log, companies, get_engine
 from portal.mail import MailError
 from portal.settings import load_settings
@@ -189,7 +189,7 @@ def test_the_reset_link_unlocks_ends_sessions_and_works_once(settings, engine, s
     activate_ana(settings, engine, smtp)
     for _ in range(5):
         users.record_failed_attempt(engine, "ana.garcia")
-    signed_in = users.now_utc() - timedelta(minutes=5)
+    signed_in = clock.now_utc() - timedelta(minutes=5)
     accounts.request_reset(settings, engine, "ana.garcia", wait=True)
     token = smtp.wait_for(2)[-1].token("restablecer")
     assert tokens.peek(engine, token, "activation") is None  # a reset token is no activation token
@@ -224,7 +224,7 @@ def test_no_reset_for_a_deactivated_or_expired_user(settings, engine, smtp):
 
 def test_change_password_ends_every_earlier_session(settings, engine, smtp):
     activate_ana(settings, engine, smtp)
-    other_browser = users.now_utc() - timedelta(minutes=1)
+    other_browser = clock.now_utc() - timedelta(minutes=1)
     accounts.change_password(settings, engine, "ana.garcia", GOOD, OTHER)
     user = users.get_user(engine, "ana.garcia")
     assert user["tokens_valid_after"] is not None

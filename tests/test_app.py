@@ -13,6 +13,7 @@ from streamlit.util import calc_hash
 from auth import signin, users
 from etl import service
 from etl.store import Store, StoreError
+from portal import clock
 from portal.db import companies, get_engine, sessions
 from portal.settings import Settings, load_settings
 from tests.app_cookies import give_session, sign_in_with_form
@@ -288,7 +289,7 @@ def test_a_deactivated_user_is_thrown_out_on_the_next_rerun(settings):
 def test_an_expired_user_is_thrown_out_too(settings):
     at = signed_in()
     with engine(settings).begin() as conn:
-        conn.execute(users.users.update().values(expires_on=users.today_madrid().replace(year=2000)))
+        conn.execute(users.users.update().values(expires_on=clock.today_madrid().replace(year=2000)))
     at.run()
     assert signin.SESSION_ENDED in texts(at) and len(at.dataframe) == 0
 

@@ -16,6 +16,7 @@ import pytest
 from auth import passwords, users
 from auth.passwords import PasswordError
 from auth.users import UserError
+from portal import clock
 from portal.db import get_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,10 +185,10 @@ def test_access_state_inactive_expired_and_revoked(engine):
         conn.execute(users.users.update().values(expires_on=today - timedelta(days=1)))
     assert users.access_problem(users.get_user(engine, "ana"), today=today) == "expired"
     assert users.access_problem(users.get_user(engine, "ana"), today=today - timedelta(days=1)) is None
-    signed_in = users.now_utc()
+    signed_in = clock.now_utc()
     users.revoke_sessions(engine, "ana")
     assert users.session_revoked(users.get_user(engine, "ana"), signed_in)
-    assert not users.session_revoked(users.get_user(engine, "ana"), users.now_utc())
+    assert not users.session_revoked(users.get_user(engine, "ana"), clock.now_utc())
 
 
 def test_demo_staff_is_created_once_with_a_private_credentials_file(engine, tmp_path):

@@ -23,8 +23,8 @@ from auth import passwords, sessions, users
 from etl import service
 from etl.store import Store
 from ops import backup
-from portal import documents
-from portal.__main__ import main
+from services import documents
+from ops.__main__ import main
 from portal.db import audit_log, get_engine
 from portal.settings import Settings, load_settings
 from reports import periods, statements

@@ -14,7 +14,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from etl import service
-from etl.schedule import ScheduleError, add_load_job, cron_trigger
+from ops.schedule import ScheduleError, add_load_job, cron_trigger
 from etl.store import Store
 from portal.settings import load_settings
 from tests.test_load import ACME_V1, ACME_V2, UNBALANCED, write_company

@@ -18,7 +18,7 @@ from etl.modules import documents as reader
 from etl.sources import CompanyInfo
 from etl.store import Store
 from portal import audit
-from portal import documents as docs
+from services import documents as docs
 from portal.db import documents as documents_table
 from portal.db import get_engine
 from portal.settings import load_settings

@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from auth import passwords, signin, users
 from etl import service
-from portal import audit, documents
+from portal import audit
+from services import documents
 from portal.db import documents as documents_table
 from portal.db import get_engine
 from portal.settings import load_settings

@@ -13,12 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from auth import passwords, users
+from auth import passwords
 from etl import service
 from etl.modules import invoices
 from etl.sources import CompanyInfo
 from etl.store import Store
-from portal import audit
+from portal import audit, clock
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import invoices as reports
@@ -430,7 +430,7 @@ def page_template(tmp_path_factory):
 
 
 def test_the_page_badges_facturae_and_audits_the_xml(page_template, tmp_path, monkeypatch, downloaded):  # noqa: F811
-    monkeypatch.setattr(users, "today_madrid", lambda: date(2025, 7, 1))
+    monkeypatch.setattr(clock, "today_madrid", lambda: date(2025, 7, 1))
     world = make_world(page_template, tmp_path, monkeypatch)
     at = open_page(signed_in("fina"), "facturas")
     assert not at.exception, at.exception

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from auth import access, passwords, users
+from auth import access, passwords
 from etl import service
 from etl.demo import generate
-from portal import fmt, labour_blocks
+from portal import clock, fmt
+from auth import labour_blocks
 from portal.db import get_engine
 from portal.settings import load_settings
 from tests.test_security import World, client, make_world, signed_in, texts
@@ -45,7 +46,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def world(template, tmp_path, monkeypatch) -> World:
-    monkeypatch.setattr(users, "today_madrid", lambda: TODAY)
+    monkeypatch.setattr(clock, "today_madrid", lambda: TODAY)
     return make_world(template, tmp_path, monkeypatch)
 
 

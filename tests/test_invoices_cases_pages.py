@@ -10,9 +10,9 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from auth import access, passwords, signin, users
+from auth import access, passwords, signin
 from etl import service
-from portal import audit
+from portal import audit, clock
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import cases as case_reports
@@ -84,7 +84,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def world(template, tmp_path, monkeypatch) -> World:
-    monkeypatch.setattr(users, "today_madrid", lambda: TODAY)  # the firm's clock on a fixed day: 15/06/2025
+    monkeypatch.setattr(clock, "today_madrid", lambda: TODAY)  # the firm's clock on a fixed day: 15/06/2025
     return make_world(template, tmp_path, monkeypatch)
 
 

@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 from auth import access, passwords, signin, users
 from etl import service
 from etl.store import Store
-from portal import audit, labour_blocks
+from portal import audit
+from auth import labour_blocks
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import labour as reports

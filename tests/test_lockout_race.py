@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from auth import login, passwords, users
+from portal import clock
 from portal.db import audit_log, get_engine
 from portal.db import users as users_table
 from tests.pg import pg_settings
@@ -232,7 +233,7 @@ def lock_by_hand(settings, engine, counter, *, now: datetime) -> None:
     for _ in range(MAX_ATTEMPTS):
         assert login.password_step(settings, engine, USERNAME, WRONG, now=now).outcome == "refused"
     user = state(engine)
-    assert users.as_utc(user["locked_at"]) == now
+    assert clock.as_utc(user["locked_at"]) == now
     assert counter.take() == Counter(real=MAX_ATTEMPTS)
 
 
@@ -274,7 +275,7 @@ def test_with_lock_minutes_the_lock_lifts_by_itself_only_after_that_time(world, 
     assert counter.take() == Counter(real=1)
     user = state(engine)
     assert user["locked_at"] is None and user["failed_attempts"] == 0
-    assert users.as_utc(user["last_login_at"]) == T0 + timedelta(minutes=16)
+    assert clock.as_utc(user["last_login_at"]) == T0 + timedelta(minutes=16)
 
 
 def test_without_lock_minutes_the_lock_stays_until_staff_lift_it(world):

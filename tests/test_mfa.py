@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from auth import access, mfa, sessions, users
 from auth.__main__ import main
 from auth.mfa import MfaError
-from portal import audit
+from portal import audit, clock
 from portal.db import companies, get_engine, mfa_recovery_codes
 from portal.db import sessions as sessions_table
 from portal.settings import load_settings
@@ -80,7 +80,7 @@ def test_enrolment_refuses_a_wrong_code_then_accepts_the_right_one(engine, ana):
     codes = mfa.confirm_enrolment(engine, ana["id"], secret, f"{right[:3]} {right[3:]}", now=NOW)
     user = row(engine, "ana")
     assert mfa.enrolled(user) and user["mfa_secret"] == secret
-    assert users.as_utc(user["mfa_enabled_at"]) == NOW
+    assert clock.as_utc(user["mfa_enabled_at"]) == NOW
     assert user["mfa_last_step"] == pyotp.TOTP(secret).timecode(NOW)
     assert len(codes) == 10
     assert not mfa.verify(engine, ana["id"], right, now=NOW)  # the confirming code is spent

@@ -12,9 +12,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from auth import passwords, users
 from etl import service
-from etl.schedule import add_notify_job
-from portal import audit, notify
-from portal.__main__ import main as portal_main
+from ops.schedule import add_notify_job
+from portal import audit, clock
+from services import notify
+from ops.__main__ import main as portal_main
 from portal.db import documents, get_engine, notifications_sent
 from portal.db import users as users_table
 from portal.settings import load_settings
@@ -89,7 +90,7 @@ def user_id(world: World, username: str) -> int:
 
 
 def share(world: World, company: str, *, direction: str = "firm", deleted: bool = False, title: str = "Doc") -> None:
-    now = users.now_utc()
+    now = clock.now_utc()
     with world.engine.begin() as conn:
         conn.execute(
             sa.insert(documents).values(
@@ -153,7 +154,7 @@ def test_a_second_run_the_same_day_sends_nothing_even_with_news(world, smtp):
     assert by_user(digests)["ana"] == "already_sent" and by_user(digests)["duo"] == "already_sent"
     assert len(smtp.messages) == 2 and len(sent_rows(world)) == 2
     # The next Madrid day the news since the last digest go out, once more; with nothing new, nothing is sent.
-    tomorrow = users.now_utc() + timedelta(days=1)
+    tomorrow = clock.now_utc() + timedelta(days=1)
     assert by_user(notify.run(world.settings, world.engine, now=tomorrow))["ana"] == "sent"
     assert "datos a fecha 01/03/2025" in smtp.wait_for(4)[-1].body
     later = tomorrow + timedelta(days=1)
@@ -165,7 +166,7 @@ def test_a_rollback_announces_nothing_it_brings_back_data_already_announced(worl
     republish(world, "alfa")
     assert by_user(notify.run(world.settings, world.engine))["ana"] == "sent"
     service.rollback(world.settings, "alfa", actor="sara")  # publishes the older snapshot again, a new published_at
-    tomorrow = users.now_utc() + timedelta(days=1)
+    tomorrow = clock.now_utc() + timedelta(days=1)
     assert by_user(notify.run(world.settings, world.engine, now=tomorrow))["ana"] == "nothing_new"
     assert len(smtp.messages) == 2  # ana and duo, the first day only
 
@@ -199,8 +200,8 @@ def test_an_opted_out_user_gets_nothing_and_the_choice_is_audited(world, smtp):
 def test_unusable_accounts_get_no_digest(world, smtp, change):
     values = {
         "inactive": {"active": False},
-        "locked": {"locked_at": users.now_utc()},
-        "expired": {"expires_on": users.today_madrid() - timedelta(days=1)},
+        "locked": {"locked_at": clock.now_utc()},
+        "expired": {"expires_on": clock.today_madrid() - timedelta(days=1)},
         "no_email": {"email": ""},
     }[change]
     with world.engine.begin() as conn:
@@ -276,7 +277,7 @@ def test_documents_of_a_new_snapshot_count_once(world, smtp):
     assert "documento" not in boxes[EMAILS["ana"]][0].body  # ana does not hold documentos
     # A reload that keeps the same document is not news again.
     republish(world, "alfa", "02/03/2025;11;6290000;Más;5,00;\n02/03/2025;11;5720001;Más;;5,00\n")
-    tomorrow = users.now_utc() + timedelta(days=1)
+    tomorrow = clock.now_utc() + timedelta(days=1)
     assert by_user(notify.run(world.settings, world.engine, now=tomorrow))["dora"] == "nothing_new"
 
 

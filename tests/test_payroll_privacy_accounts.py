@@ -41,7 +41,7 @@ import pytest
 from auth import passwords, users
 from etl import service
 from etl.store import Store
-from portal import labour_blocks
+from auth import labour_blocks
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import ledger, periods, statements

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from auth import access, accounts, passwords, signin, users
 from etl import service
 from etl.store import Store, StoreError
-from portal import audit
+from portal import audit, clock
 from portal.db import get_engine
 from portal.settings import Settings, load_settings
 from reports import journal
@@ -196,9 +196,9 @@ def test_03_locked_or_expired_user_with_a_live_session_is_out_at_the_next_rerun(
     assert journal_rows(at) == ALFA_ROWS
     with world.engine.begin() as conn:
         values = (
-            {"locked_at": users.now_utc(), "failed_attempts": 5}
+            {"locked_at": clock.now_utc(), "failed_attempts": 5}
             if change == "locked"
-            else {"expires_on": users.today_madrid() - timedelta(days=1)}
+            else {"expires_on": clock.today_madrid() - timedelta(days=1)}
         )
         conn.execute(users.users.update().where(users.users.c.username == "ana").values(**values))
     at.run()
@@ -511,7 +511,7 @@ def set_expiry(engine: Engine, username: str, day) -> None:
 
 
 def test_24_expired_yesterday_is_refused_and_today_is_still_allowed(world):
-    today = users.today_madrid()
+    today = clock.today_madrid()
     set_expiry(world.engine, "ana", today)
     at = open_page(signed_in("ana"), "contabilidad")
     assert journal_rows(at) == ALFA_ROWS  # the expiry date is the last day of access
@@ -623,7 +623,7 @@ def test_36_sign_in_events_are_logged_with_actor_and_utc_time_and_never_the_pass
 def test_36_a_locked_account_is_refused_with_the_same_words_and_the_refusal_is_logged(world):
     accounts.unlock_user(world.engine, "ana", actor="test")  # a no-op unlock: also an audit row
     with world.engine.begin() as conn:
-        conn.execute(users.users.update().where(users.users.c.username == "ana").values(locked_at=users.now_utc()))
+        conn.execute(users.users.update().where(users.users.c.username == "ana").values(locked_at=clock.now_utc()))
     at = sign_in(new_app(), "ana")
     assert [e.value for e in at.error] == [signin.FAILED]
     [event] = audit.entries(world.engine, actor="ana", event="sign_in_failed")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from auth import accounts, sessions, signin, users
+from portal import clock
 from portal.db import get_engine
 from portal.db import sessions as sessions_table
 from portal.settings import load_settings
@@ -62,7 +63,7 @@ def session_rows(settings) -> list[dict]:
 
 def age_session(settings, token: str, *, created: timedelta = timedelta(0), idle: timedelta = timedelta(0)) -> None:
     """Move a session back in time: created ``created`` ago, last seen ``idle`` ago (expiry from creation)."""
-    now = users.now_utc()
+    now = clock.now_utc()
     with engine_of(settings).begin() as conn:
         conn.execute(
             sa.update(sessions_table)
@@ -170,7 +171,7 @@ def test_activity_moves_the_idle_clock(settings):
     age_session(settings, token, created=timedelta(minutes=50), idle=timedelta(minutes=20))
     at.run()
     [row] = session_rows(settings)
-    assert users.now_utc() - users.as_utc(row["last_seen_at"]) < timedelta(minutes=1)
+    assert clock.now_utc() - clock.as_utc(row["last_seen_at"]) < timedelta(minutes=1)
 
 
 @pytest.mark.parametrize("change", ["lock", "expire", "deactivate", "force_logout", "reset", "staff_password"])
@@ -185,7 +186,7 @@ def test_account_changes_end_the_session_at_the_next_click(settings, change):
             users.record_failed_attempt(engine, "luis")
     elif change == "expire":
         with engine.begin() as conn:
-            conn.execute(sa.update(users.users).values(expires_on=users.today_madrid() - timedelta(days=1)))
+            conn.execute(sa.update(users.users).values(expires_on=clock.today_madrid() - timedelta(days=1)))
     elif change == "deactivate":
         users.set_active(engine, "luis", False)
     elif change == "force_logout":
@@ -224,7 +225,7 @@ def test_a_ticket_is_useless_to_a_browser_without_the_pre_sign_in_cookie_it_was_
     engine = engine_of(settings)
     assert ticket and sessions.open_from_handoff(settings, engine, ticket, sessions.new_token()) is None
     assert sessions.open_from_handoff(settings, engine, ticket, None) is None
-    later = users.now_utc() + timedelta(seconds=sessions.HANDOFF_SECONDS + 1)
+    later = clock.now_utc() + timedelta(seconds=sessions.HANDOFF_SECONDS + 1)
     binding = jar(at)[sessions.pre_cookie_name(settings)]
     assert sessions.open_from_handoff(settings, engine, ticket, binding, now=later) is None  # expired
     assert sessions.open_from_handoff(settings, engine, ticket, binding) is not None

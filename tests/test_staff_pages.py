@@ -16,7 +16,7 @@ from streamlit.util import calc_hash
 
 from auth import access, users
 from etl import service
-from portal import audit
+from portal import audit, clock
 from portal.db import companies, get_engine
 from portal.settings import Settings, load_settings
 from tests.app_cookies import give_session
@@ -326,7 +326,7 @@ def test_the_audit_page_filters_by_event_and_the_csv_holds_exactly_those_rows(se
     assert sorted(r["Empresa"] for r in table(at)) == ["acme", "beta"]
     widget(at, "selectbox", "Empresa").set_value("beta").run()
     assert [r["Empresa"] for r in table(at)] == ["beta"]
-    today = users.today_madrid()
+    today = clock.today_madrid()
     widget(at, "date_input", "Desde").set_value(today - timedelta(days=60))
     widget(at, "date_input", "Hasta").set_value(today - timedelta(days=1)).run()
     assert "Ningún evento coincide con los filtros." in texts(at)

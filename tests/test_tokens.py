@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from auth import tokens, users
+from portal import clock
 from portal.db import get_engine, one_time_tokens
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -40,7 +41,7 @@ def test_only_the_sha256_is_stored_and_the_token_is_long_and_url_safe(engine, us
     (row,) = stored(engine)
     assert row["token_hash"] == tokens.digest(token) and len(row["token_hash"]) == 64
     assert token not in str(row)
-    assert users.as_utc(row["expires_at"]) == T0 + HOUR  # PostgreSQL answers in its own time zone
+    assert clock.as_utc(row["expires_at"]) == T0 + HOUR  # PostgreSQL answers in its own time zone
 
 
 def test_peek_does_not_use_the_token_and_redeem_works_exactly_once(engine, user_id):

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 
-from portal import documents as docs
+from services import documents as docs
 from portal.settings import load_settings
 
 TEXT_LINE = b"fecha;concepto;importe\n01/02/2025;Factura 12 < 100 EUR;12,50\n"
@@ -70,7 +70,7 @@ def lie_about_sizes(content: bytes, declared: int, member: str | None = None) ->
 
 @pytest.fixture
 def inflated(monkeypatch) -> list[int]:
-    """The bytes each inflate call of the upload checks produced (zlib seen by portal.documents only)."""
+    """The bytes each inflate call of the upload checks produced (zlib seen by services.documents only)."""
     produced: list[int] = []
 
     class Counting:

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 
 from auth import access
 from etl.store import Snapshot, Store
-from portal import fmt, labour_blocks
+from portal import fmt
+from auth import labour_blocks
 from portal.settings import Settings
 from reports import export, ledger, periods, ratios, statements
 from reports.redaction import Redaction, redaction_for

@@ -11,9 +11,9 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from auth import access
-from etl.sources import is_company_code
 from etl.store import Snapshot, Store
 from portal import audit, fmt
+from portal.codes import is_company_code
 from portal.db import companies, get_engine
 from portal.settings import Settings
 from views import _ui

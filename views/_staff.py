@@ -7,7 +7,7 @@ import io
 from datetime import date
 
 from auth import access, users
-from portal import audit, fmt
+from portal import audit, clock, fmt
 
 ROLE_LABELS = {"staff": "Despacho", "client": "Cliente", "system": "Sistema"}
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # Excel would run these cells as formulas
@@ -22,7 +22,7 @@ def matches(query: str, *fields: object) -> bool:
 
 def datetime_seconds(moment) -> str:
     """A stored moment on the Madrid clock with seconds: '31/12/2025 14:05:09'."""
-    return fmt.EMPTY if moment is None else fmt.to_madrid(moment).strftime("%d/%m/%Y %H:%M:%S")
+    return fmt.EMPTY if moment is None else clock.to_madrid(moment).strftime("%d/%m/%Y %H:%M:%S")
 
 
 # --- clients --------------------------------------------------------------------------------------------------

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from auth import users
 from etl import service
-from portal import audit
+from portal import audit, clock
 from portal.db import get_engine
 from views import _staff, _ui
 
@@ -20,7 +19,7 @@ settings = _ui.settings()
 engine = get_engine(settings.db_url)
 st.title("Auditoría")
 with _ui.errors_shown():
-    today = users.today_madrid()
+    today = clock.today_madrid()
     who, company_col, event_col = st.columns(3)
     person = who.text_input("Usuario", placeholder="Código exacto: quien lo hizo o a quien afecta")
     codes = [s.code for s in service.company_statuses(settings)]

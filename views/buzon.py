@@ -6,8 +6,8 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from auth import users
-from portal import documents, fmt
+from portal import clock, fmt
+from services import documents
 from portal.db import companies, get_engine
 from views import _ui
 
@@ -94,7 +94,7 @@ def shared(company: str) -> None:
         category = left.selectbox(
             "Categoría", list(documents.CATEGORIES), format_func=documents.CATEGORIES.get, key=f"buzon-cat-{company}"
         )
-        this_year = users.today_madrid().year
+        this_year = clock.today_madrid().year
         year = right.number_input(
             "Año", min_value=2000, max_value=this_year + 1, value=this_year, step=1, key=f"buzon-year-{company}"
         )

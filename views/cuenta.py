@@ -9,7 +9,8 @@ import streamlit as st
 
 from auth import accounts, sessions, signin
 from auth.passwords import MAX_BYTES, MIN_CHARS
-from portal import audit, fmt, notify
+from portal import audit, fmt
+from services import notify
 from portal.errors import PortalError
 from views import _client, _mfa, _ui
 

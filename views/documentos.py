@@ -10,7 +10,8 @@ import streamlit as st
 
 from auth import access
 from etl.store import Store
-from portal import documents, fmt
+from portal import fmt
+from services import documents
 from views import _client, _ui
 
 DENIED = "No tiene acceso a estos datos."

@@ -8,8 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from auth import users
-from portal import audit, fmt
+from portal import audit, clock, fmt
 from reports import invoices as reports
 from reports import periods
 from views import _accounting, _ui
@@ -217,7 +216,7 @@ with _ui.errors_shown():
     if not reports.has_invoices(books.snapshot):
         st.info(NO_DATA)
         st.stop()
-    today = users.today_madrid()
+    today = clock.today_madrid()
     years = cached_years(*books.key)
     left, right = st.columns(2)
     year = left.selectbox(

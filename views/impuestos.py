@@ -9,9 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from auth import users
 from etl.modules.taxes import period_label
-from portal import audit, fmt
+from portal import audit, clock, fmt
 from reports import taxes as reports
 from views import _accounting, _ui
 
@@ -198,7 +197,7 @@ def show_reconciliation(books: _accounting.Books, rec: reports.Reconciliation) -
     st.subheader(ANNUAL_TITLES[rec.model])
     periodic = reports.ANNUAL_MODELS[rec.model]
     if not rec.filed:
-        if rec.year >= users.today_madrid().year:  # the annual summaries are filed in January of the next year
+        if rec.year >= clock.today_madrid().year:  # the annual summaries are filed in January of the next year
             st.info(f"El modelo {rec.model} de {rec.year} se presenta en enero de {rec.year + 1}.")
         else:
             st.info(f"El modelo {rec.model} de {rec.year} no está presentado.")

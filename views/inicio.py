@@ -8,9 +8,11 @@ from datetime import date
 
 import streamlit as st
 
-from auth import access, users
+from auth import access
 from etl.store import Snapshot, Store
-from portal import documents, fmt, labour_blocks
+from portal import clock, fmt
+from auth import labour_blocks
+from services import documents
 from reports import cases, invoices, labour, statements, tax_calendar, treasury
 from views import _accounting, _client, _ui
 
@@ -221,7 +223,7 @@ with _ui.errors_shown():
     snapshot = Store(settings.stores).current(company)  # what clients see: the published snapshot only
     _client.show_stamp(settings, engine, user, company, snapshot)
     name = _client.company_name(engine, user, company)
-    today = users.today_madrid()
+    today = clock.today_madrid()
     shown = [m for m in PAGES if m in modules]
     for index, module in enumerate(shown):
         if index % COLUMNS == 0:  # a new row of cards: reading order is row by row

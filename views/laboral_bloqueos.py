@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from etl.store import Store
-from portal import fmt, labour_blocks
+from portal import fmt
+from auth import labour_blocks
 from portal.db import get_engine
 from reports import labour as reports
 from reports import redaction

@@ -25,9 +25,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from auth import users
 from etl.store import Snapshot
-from portal import audit, fmt
+from portal import audit, clock, fmt
 from portal.db import document_reads, documents
 from portal.errors import PortalError
 from portal.settings import Settings
@@ -296,7 +295,7 @@ def _write(folder: Path, content: bytes) -> str:
 
 def sent_today(engine: Engine, username: str, company: str) -> int:
     """Documents ``username`` sent to the firm today (Madrid day) for ``company``."""
-    since = users.now_utc() - timedelta(days=2)
+    since = clock.now_utc() - timedelta(days=2)
     with engine.connect() as conn:
         moments = conn.execute(
             sa.select(documents.c.uploaded_at).where(
@@ -306,8 +305,8 @@ def sent_today(engine: Engine, username: str, company: str) -> int:
                 documents.c.uploaded_at >= since,
             )
         ).scalars()
-        today = users.today_madrid()
-        return sum(1 for m in moments if fmt.to_madrid(users.as_utc(m)).date() == today)
+        today = clock.today_madrid()
+        return sum(1 for m in moments if clock.to_madrid(clock.as_utc(m)).date() == today)
 
 
 def store(
@@ -338,7 +337,7 @@ def store(
             f"Ya ha enviado hoy {settings.upload_max_files} documentos para esta empresa, el máximo diario. "
             "Inténtelo mañana o contacte con el despacho. No se ha guardado."
         )
-    now = users.now_utc()
+    now = clock.now_utc()
     title = (title.strip() or Path(checked.file_name).stem)[:MAX_TITLE]
     folder = upload_folder(settings)
     stored = _write(folder, content)
@@ -349,7 +348,7 @@ def store(
                     company_code=company,
                     direction=direction,
                     category=category,
-                    year=year or fmt.to_madrid(now).year,
+                    year=year or clock.to_madrid(now).year,
                     title=title,
                     file_name=checked.file_name,
                     stored_name=stored,
@@ -447,7 +446,7 @@ def list_documents(engine: Engine, user: dict, company: str, snapshot: Snapshot 
                 "title": r["title"],
                 "category": r["category"],
                 "year": int(r["year"]),
-                "date": fmt.to_madrid(users.as_utc(r["uploaded_at"])).date(),
+                "date": clock.to_madrid(clock.as_utc(r["uploaded_at"])).date(),
                 "file_name": r["file_name"],
                 "media_type": r["media_type"],
                 "size": int(r["size"]),
@@ -493,7 +492,7 @@ def mark_read(engine: Engine, user_id: int, company: str, key: str) -> None:
         if exists is None:
             conn.execute(
                 document_reads.insert().values(
-                    user_id=user_id, company_code=company, document_key=key, read_at=users.now_utc()
+                    user_id=user_id, company_code=company, document_key=key, read_at=clock.now_utc()
                 )
             )
 
@@ -586,7 +585,7 @@ def delete(engine: Engine, company: str, document_id: int, *, actor: str) -> boo
                 documents.c.company_code == company,
                 documents.c.deleted_at.is_(None),
             )
-            .values(deleted_at=users.now_utc())
+            .values(deleted_at=clock.now_utc())
         ).rowcount
         if done:
             audit.record(
@@ -602,4 +601,4 @@ def delete(engine: Engine, company: str, document_id: int, *, actor: str) -> boo
 
 def uploaded_at_text(moment: datetime) -> str:
     """A stored upload moment as 'dd/mm/aaaa hh:mm' on the Madrid clock."""
-    return fmt.datetime_es(users.as_utc(moment))
+    return fmt.datetime_es(clock.as_utc(moment))

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from auth import access, users
 from etl.store import Snapshot, Store, StoreError
-from portal import audit, fmt, mail
+from portal import audit, clock, fmt, mail
 from portal.db import companies, documents, notification_settings, notifications_sent
 from portal.db import users as users_table
 from portal.settings import Settings
+from reports import documents as shared
 
 KIND = "digest"
 ACTOR = "sistema:avisos"
@@ -105,14 +106,9 @@ def body(settings: Settings, news: list[CompanyNews]) -> str:
 # --- who, since when ------------------------------------------------------------------------------------------------
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return users.as_utc(moment)
-
-
 def madrid_midnight(now: datetime) -> datetime:
     """The start (UTC) of the Madrid day of ``now``."""
-    day = fmt.to_madrid(now).date()
-    return datetime.combine(day, time(0), fmt.MADRID).astimezone(UTC)
+    return clock.madrid_midnight(clock.to_madrid(now).date())
 
 
 def recipients(engine: Engine, now: datetime) -> list[dict]:
@@ -128,7 +124,7 @@ def recipients(engine: Engine, now: datetime) -> list[dict]:
                 .order_by(users_table.c.username)
             )
         ]
-    today = fmt.to_madrid(now).date()
+    today = clock.to_madrid(now).date()
     return [u for u in rows if u["email"].strip() and users.access_problem(u, today=today) is None]
 
 
@@ -142,7 +138,7 @@ def last_sent(engine: Engine, user_id: int) -> datetime | None:
                 notifications_sent.c.status == "sent",
             )
         ).scalar()
-    return _utc(found)
+    return clock.as_utc(found)
 
 
 def window_start(engine: Engine, user: dict, now: datetime) -> datetime:
@@ -150,7 +146,7 @@ def window_start(engine: Engine, user: dict, now: datetime) -> datetime:
     last = last_sent(engine, user["id"])
     if last is not None:
         return last
-    created = _utc(user["created_at"]) or now - FIRST_WINDOW
+    created = clock.as_utc(user["created_at"]) or now - FIRST_WINDOW
     return max(created, now - FIRST_WINDOW)
 
 
@@ -165,7 +161,7 @@ def opted_out(engine: Engine, user_id: int) -> bool:
 
 def set_opt_out(engine: Engine, user: dict, opt_out: bool, *, now: datetime | None = None) -> None:
     """Save the user's choice (audited as notification_settings)."""
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     with engine.begin() as conn:
         updated = conn.execute(
             sa.update(notification_settings)
@@ -196,15 +192,11 @@ def published(store: Store, company: str) -> tuple[Snapshot, datetime, list[str]
         return None
     snapshot = store.snapshot(company, str(pointer["snapshot_id"]))
     moment = datetime.fromisoformat(str(pointer.get("published_at") or snapshot.created_at))
-    return snapshot, _utc(moment), store.history(company)
+    return snapshot, clock.as_utc(moment), store.history(company)
 
 
 def etl_document_keys(snapshot: Snapshot | None) -> set[str]:
     """The sha256 of every document the snapshot shares (empty when the documents module is absent)."""
-    try:
-        from reports import documents as shared
-    except ImportError:
-        return set()
     return set(shared.documents(snapshot)["sha256"].astype(str)) if snapshot is not None else set()
 
 
@@ -328,7 +320,7 @@ def record(engine: Engine, digest: Digest, subject: str, now: datetime) -> None:
 
 def run(settings: Settings, engine: Engine, *, now: datetime | None = None, dry_run: bool = False) -> list[Digest]:
     """One digest round over every recipient; returns each user's outcome (nothing sent or recorded on a dry run)."""
-    moment = now or users.now_utc()
+    moment = now or clock.now_utc()
     digests = []
     for user in recipients(engine, moment):
         digest = Digest(user["id"], user["username"], user["email"].strip(), window_start(engine, user, moment))

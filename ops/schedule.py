@@ -1,4 +1,4 @@
-"""Recurring loads with APScheduler: a cron expression, one run at a time, every run logged in the database."""
+"""The installation's clock of jobs (APScheduler, Madrid time): scheduled loads and the daily e-mail digest."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from rich.console import Console
 
 from etl import service
 from etl.load import RunResult
+from portal.db import get_engine
 from portal.errors import PortalError
 from portal.settings import Settings
+from services import notify
 
 TIMEZONE = "Europe/Madrid"
 log = logging.getLogger(__name__)
@@ -56,10 +58,7 @@ def add_load_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> Non
 
 
 def scheduled_notify(settings: Settings) -> None:
-    """One scheduled round of the daily e-mail digest (portal.notify)."""
-    from portal import notify
-    from portal.db import get_engine
-
+    """One scheduled round of the daily e-mail digest (services.notify)."""
     for d in notify.run(settings, get_engine(settings.db_url)):
         log.info("scheduled notify %s: %s %s", d.username, d.status, d.error)
 
