@@ -119,9 +119,7 @@ def create_client(engine: Engine, code: str, name: str, nif: str = "", *, actor:
         if conn.execute(sa.select(clients.c.code).where(clients.c.code == code)).first():
             raise AccessError(f"Ya existe un cliente con el código «{code}».")
         conn.execute(sa.insert(clients).values(code=code, name=name.strip(), nif=compact, created_at=_now()))
-        audit.record(
-            conn, "client_created", actor=actor, actor_role=audit.actor_role(actor), target=code, detail=name.strip()
-        )
+        audit.by_staff(conn, "client_created", actor=actor, target=code, detail=name.strip())
 
 
 def list_clients(engine: Engine) -> list[dict]:
@@ -155,11 +153,10 @@ def link_company(engine: Engine, client_code: str, company_code: str, *, actor: 
         if exists:
             return
         conn.execute(sa.insert(client_companies_table).values(client_code=client_code, company_code=company_code))
-        audit.record(
+        audit.by_staff(
             conn,
             "client_company_linked",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             company=company_code,
             target=client_code,
         )
@@ -179,11 +176,10 @@ def unlink_company(engine: Engine, client_code: str, company_code: str, *, actor
             return
         members = sa.select(client_users.c.user_id).where(client_users.c.client_code == client_code)
         conn.execute(sa.delete(grants).where(grants.c.company_code == company_code, grants.c.user_id.in_(members)))
-        audit.record(
+        audit.by_staff(
             conn,
             "client_company_unlinked",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             company=company_code,
             target=client_code,
         )
@@ -248,11 +244,10 @@ def create_client_user(
         ).inserted_primary_key[0]
         if client_code is not None:
             conn.execute(sa.insert(client_users).values(user_id=user_id, client_code=client_code))
-        audit.record(
+        audit.by_staff(
             conn,
             "user_created",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             target=login,
             detail=f"cliente={client_code or '-'}; intentos={max_attempts}; caduca={expires_on or '-'}",
         )
@@ -288,9 +283,7 @@ def update_client_user(engine: Engine, username: str, *, actor: str, **fields: o
             values["client_code"] = client_code
         changed = "; ".join(f"{k}={v}" for k, v in sorted(values.items()) if k != "name")
         target = user["username"]
-        audit.record(
-            conn, "user_updated", actor=actor, actor_role=audit.actor_role(actor), target=target, detail=changed
-        )
+        audit.by_staff(conn, "user_updated", actor=actor, target=target, detail=changed)
 
 
 def client_of(engine: Engine, user_id: int) -> str | None:
@@ -356,11 +349,10 @@ def set_grants(engine: Engine, username: str, company: str, modules: dict[str, d
                     granted_by=actor[:64],
                 )
             )
-        audit.record(
+        audit.by_staff(
             conn,
             "grants_changed",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             company=company,
             target=user["username"],
             detail=", ".join(sorted(checked)) or "ninguno",

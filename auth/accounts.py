@@ -94,11 +94,10 @@ def send_credentials(
         token = tokens.issue(conn, user["id"], "activation", ttl=ttl, now=moment)
         body = _credentials_body(settings, user, link(settings, "activar", token), until, office)
         mail.send(settings, user["email"], subject, body, reply_to=office)
-    audit.record(
+    audit.by_staff(
         engine,
         "credentials_sent",
         actor=actor,
-        actor_role=audit.actor_role(actor),
         target=user["username"],
         detail=f"enlace de activación válido hasta {until}",
     )
@@ -287,11 +286,10 @@ def set_password(settings: Settings, engine: Engine, username: str, password: st
     with engine.begin() as conn:
         _store_password(conn, user["id"], password_hash)
         detail = "fijada por el despacho"
-        audit.record(
+        audit.by_staff(
             conn,
             "password_changed",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             target=user["username"],
             detail=detail,
         )
@@ -353,14 +351,14 @@ def force_logout(engine: Engine, username: str, *, actor: str) -> None:
     """End every session of a user at its next click."""
     login = users.normalize_username(username)
     users.revoke_sessions(engine, login)
-    audit.record(engine, "sessions_revoked", actor=actor, actor_role=audit.actor_role(actor), target=login)
+    audit.by_staff(engine, "sessions_revoked", actor=actor, target=login)
 
 
 def unlock_user(engine: Engine, username: str, *, actor: str) -> None:
     """Lift a lockout (failed attempts back to zero)."""
     login = users.normalize_username(username)
     users.unlock(engine, login)
-    audit.record(engine, "unlock", actor=actor, actor_role=audit.actor_role(actor), target=login)
+    audit.by_staff(engine, "unlock", actor=actor, target=login)
 
 
 def set_user_active(engine: Engine, username: str, active: bool, *, actor: str) -> None:
@@ -368,4 +366,4 @@ def set_user_active(engine: Engine, username: str, active: bool, *, actor: str) 
     login = users.normalize_username(username)
     users.set_active(engine, login, active)
     event = "user_activated" if active else "user_deactivated"
-    audit.record(engine, event, actor=actor, actor_role=audit.actor_role(actor), target=login)
+    audit.by_staff(engine, event, actor=actor, target=login)

@@ -44,11 +44,10 @@ def block(engine: Engine, company: str, nif: str, *, actor: str, reason: str) ->
                 reason=reason[:MAX_REASON],
             )
         )
-        audit.record(
+        audit.by_staff(
             conn,
             "employee_blocked",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             company=company,
             target=compact,
             detail=reason[:MAX_REASON],
@@ -62,11 +61,10 @@ def unblock(engine: Engine, company: str, nif: str, *, actor: str, reason: str =
         key = (employee_blocks.c.company_code == company) & (employee_blocks.c.nif == compact)
         if conn.execute(sa.delete(employee_blocks).where(key)).rowcount == 0:
             raise BlockError(f"Los datos del empleado {compact} no están bloqueados en {company}.")
-        audit.record(
+        audit.by_staff(
             conn,
             "employee_unblocked",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             company=company,
             target=compact,
             detail=reason.strip()[:MAX_REASON],
@@ -118,11 +116,10 @@ def set_hide_payroll_names(engine: Engine, company: str, hide: bool, *, actor: s
             if conn.execute(sa.select(companies.c.code).where(companies.c.code == company)).first() is None:
                 raise BlockError(f"La empresa «{company}» no existe.")
             return
-        audit.record(
+        audit.by_staff(
             conn,
             "payroll_names_changed",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             company=company,
             target="hide_payroll_names",
             detail="ocultos sin el módulo laboral" if hide else "visibles",

@@ -254,7 +254,7 @@ def reset(engine: Engine, username: str, *, actor: str, now: datetime | None = N
         if user is None:
             raise MfaError(f"No existe el usuario «{login}».")
         _clear(conn, user.id)
-        audit.record(conn, "mfa_reset", actor=actor, actor_role=audit.actor_role(actor), target=login, at=moment)
+        audit.by_staff(conn, "mfa_reset", actor=actor, target=login, at=moment)
     users.revoke_sessions(engine, login, now=moment, reason="mfa")
 
 
@@ -267,11 +267,10 @@ def set_required(engine: Engine, username: str, required: bool, *, actor: str) -
         ).rowcount
         if not done:
             raise MfaError(f"No existe el usuario «{login}».")
-        audit.record(
+        audit.by_staff(
             conn,
             "mfa_requirement",
             actor=actor,
-            actor_role=audit.actor_role(actor),
             target=login,
             detail="exigido" if required else "no exigido",
         )

@@ -103,6 +103,20 @@ def record(
             conn.execute(sa.insert(audit_log).values(**values))
 
 
+def by_staff(
+    bind: Engine | Connection,
+    event: str,
+    *,
+    actor: str,
+    company: str | None = None,
+    target: str | None = None,
+    detail: str = "",
+    at: datetime | None = None,
+) -> None:
+    """Append an event done by a staff-side actor (a person, or the command line and the scheduler: the system)."""
+    record(bind, event, actor=actor, actor_role=actor_role(actor), company=company, target=target, detail=detail, at=at)
+
+
 def entries(
     engine: Engine,
     *,

@@ -588,11 +588,10 @@ def delete(engine: Engine, company: str, document_id: int, *, actor: str) -> boo
             .values(deleted_at=clock.now_utc())
         ).rowcount
         if done:
-            audit.record(
+            audit.by_staff(
                 conn,
                 "document_delete",
                 actor=actor,
-                actor_role=audit.actor_role(actor),
                 company=company,
                 target=f"portal:{document_id}",
             )
