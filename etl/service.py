@@ -14,7 +14,7 @@ from etl.sources import company_folders
 from etl.store import Snapshot, Store, StoreError
 from portal import audit
 from portal.codes import is_company_code
-from portal.db import companies, etl_problems, etl_runs, get_engine, store_events
+from portal.db import advisory_locks, companies, etl_problems, etl_runs, get_engine, store_events
 from portal.settings import Settings
 
 PUBLISH_MODES = ("auto", "manual")
@@ -34,8 +34,8 @@ class CompanyStatus:
 
 
 def store_of(settings: Settings) -> Store:
-    """The configured snapshot store."""
-    return Store(settings.stores, keep=settings.snapshots_kept)
+    """The configured snapshot store; on PostgreSQL its company locks hold across machines (advisory locks)."""
+    return Store(settings.stores, keep=settings.snapshots_kept, cluster=advisory_locks(engine_of(settings)))
 
 
 def engine_of(settings: Settings) -> Engine:

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow.parquet as pq
 
@@ -67,6 +67,7 @@ SNAPSHOTS = "snapshots"
 CURRENT = "CURRENT"
 PENDING = "PENDING"
 LOCK = ".lock"
+CLUSTER_LOCK_PREFIX = "portal-store:"  # + company code: the name of its lock on every machine
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
 ID_TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
@@ -101,18 +102,30 @@ def crash_point(name: str) -> None:
 # --- the company lock -----------------------------------------------------------------------------------------------
 
 
+class ClusterLocks(Protocol):
+    """Locks shared by every machine of the installation (``portal.db.AdvisoryLocks`` on PostgreSQL)."""
+
+    def try_acquire(self, name: str) -> Any | None: ...
+
+    def release(self, name: str, token: Any) -> None: ...
+
+
 @dataclass
 class _Held:
-    """A company lock this process holds: its file descriptor, owning thread and re-entry depth."""
+    """A company lock this process holds: file descriptor, owning thread, re-entry depth and its cluster lock."""
 
     fd: int
     owner: int
     depth: int
+    cluster: ClusterLocks | None = None
+    name: str = ""
+    token: Any = None  # what the cluster lock needs to let go (a database connection)
 
 
 _guard = threading.Lock()
 _held: dict[str, _Held] = {}  # lock file path -> holder (this process only)
 _active_tmp: set[str] = set()  # .tmp dirs of writers alive in this process (cleanup() must not remove them)
+_inherited: list[Any] = []  # cluster-lock connections a forked child got from its parent: kept, never closed
 
 
 def _forget_locks_after_fork() -> None:
@@ -122,6 +135,8 @@ def _forget_locks_after_fork() -> None:
     for held in _held.values():
         with contextlib.suppress(OSError):
             os.close(held.fd)
+        if held.token is not None:  # closing it here would end the parent's database session, and its lock
+            _inherited.append(held.token)
     _held.clear()
     _active_tmp.clear()
 
@@ -129,8 +144,11 @@ def _forget_locks_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_locks_after_fork)
 
 
-def _try_acquire(key: str) -> bool:
-    """Take the lock at ``key`` (or re-enter it in the owning thread) without waiting."""
+def _try_acquire(key: str, cluster: ClusterLocks | None, name: str) -> bool:
+    """Take the lock at ``key`` (or re-enter it in the owning thread) without waiting.
+
+    The file lock comes first (this machine), then the cluster lock ``name`` (every machine): both or neither.
+    """
     with _guard:
         held = _held.get(key)
         if held is not None:
@@ -144,18 +162,32 @@ def _try_acquire(key: str) -> bool:
         except BlockingIOError:
             os.close(fd)
             return False
-        _held[key] = _Held(fd=fd, owner=threading.get_ident(), depth=1)
+        token = None
+        if cluster is not None:
+            try:
+                token = cluster.try_acquire(name)
+            finally:
+                if token is None:  # held on another machine, or the database failed: let go of this one too
+                    _unlock(fd)
+            if token is None:
+                return False
+        _held[key] = _Held(fd=fd, owner=threading.get_ident(), depth=1, cluster=cluster, name=name, token=token)
         return True
 
 
-def _acquire(key: str, company: str, timeout: float) -> None:
+def _acquire(key: str, company: str, timeout: float, cluster: ClusterLocks | None = None) -> None:
     """Take the lock, polling until ``timeout`` seconds have passed; StoreLocked after that."""
     deadline = time.monotonic() + max(timeout, 0.0)
-    while not _try_acquire(key):
+    while not _try_acquire(key, cluster, f"{CLUSTER_LOCK_PREFIX}{company}"):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise StoreLocked(company)
         time.sleep(min(0.02, remaining))
+
+
+def _unlock(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
 
 
 def _release(key: str) -> None:
@@ -167,8 +199,11 @@ def _release(key: str) -> None:
         held.depth -= 1
         if held.depth == 0:
             del _held[key]
-            fcntl.flock(held.fd, fcntl.LOCK_UN)
-            os.close(held.fd)
+            try:
+                if held.cluster is not None:
+                    held.cluster.release(held.name, held.token)
+            finally:
+                _unlock(held.fd)
 
 
 # --- small file helpers ---------------------------------------------------------------------------------------------
@@ -408,11 +443,12 @@ class SnapshotWriter:
 class Store:
     """The snapshot stores of every company under one root folder. Cheap to create; holds no state but paths."""
 
-    def __init__(self, root: Path, *, keep: int = 7) -> None:
+    def __init__(self, root: Path, *, keep: int = 7, cluster: ClusterLocks | None = None) -> None:
         if keep < 1:
             raise StoreError("El número de cargas a conservar debe ser al menos 1")
         self.root = Path(root)
         self.keep = keep
+        self.cluster = cluster  # writers on several machines (PostgreSQL): the company lock is also taken there
 
     # paths and validation
 
@@ -467,7 +503,7 @@ class Store:
     def lock(self, company: str, timeout: float = 0.0) -> Iterator[None]:
         """Hold the company's writer lock (re-entrant in the same thread); StoreLocked after ``timeout`` seconds."""
         key = self._lock_key(company)
-        _acquire(key, company, timeout)
+        _acquire(key, company, timeout, self.cluster)
         try:
             yield
         finally:
@@ -492,7 +528,7 @@ class Store:
         if not SOURCE_HASH.match(source_hash):
             raise StoreError(f"Huella de origen no válida: {source_hash!r}")
         key = self._lock_key(company)
-        _acquire(key, company, 0.0)
+        _acquire(key, company, 0.0, self.cluster)
         try:
             snaps = self._snapshots_dir(company)
             snapshot_id = self._new_id(snaps, source_hash)

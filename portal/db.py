@@ -332,3 +332,42 @@ def _lock_for_migration(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     elif connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class AdvisoryLocks:
+    """Named locks across every machine that shares one PostgreSQL database (session-level advisory locks).
+
+    Each held lock keeps its own connection checked out of the engine's pool: PostgreSQL ties a session lock to its
+    connection, so a process that dies (even SIGKILL) drops its locks with its connection.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def try_acquire(self, name: str) -> Connection | None:
+        """Take the lock ``name`` without waiting: the connection that holds it, or None when another session does."""
+        connection = self.engine.connect()
+        try:
+            key = {"name": name}
+            taken = connection.execute(text("SELECT pg_try_advisory_lock(hashtextextended(:name, 0))"), key).scalar()
+            connection.commit()  # end the implicit transaction: the session lock outlives it, the snapshot does not
+        except BaseException:
+            connection.close()
+            raise
+        if not taken:
+            connection.close()
+            return None
+        return connection
+
+    def release(self, name: str, connection: Connection) -> None:
+        """Let the lock go and return its connection to the pool."""
+        try:
+            connection.execute(text("SELECT pg_advisory_unlock(hashtextextended(:name, 0))"), {"name": name})
+            connection.commit()
+        finally:
+            connection.close()
+
+
+def advisory_locks(engine: Engine) -> AdvisoryLocks | None:
+    """The cross-machine locks of a PostgreSQL database; None for SQLite (one machine: a file lock is enough)."""
+    return AdvisoryLocks(engine) if engine.dialect.name == "postgresql" else None
