@@ -23,11 +23,11 @@ from auth import passwords, sessions, users
 from etl import service
 from etl.store import Store
 from ops import backup
-from services import documents
 from ops.__main__ import main
 from portal.db import audit_log, get_engine
 from portal.settings import Settings, load_settings
 from reports import periods, statements
+from services import documents
 from tests.app_cookies import sign_in_with_form
 from tests.pg import _forget_engine, fresh_postgresql_database
 from tests.reports_books import JOURNAL

@@ -18,11 +18,11 @@ from etl.modules import documents as reader
 from etl.sources import CompanyInfo
 from etl.store import Store
 from portal import audit
-from services import documents as docs
 from portal.db import documents as documents_table
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import documents as published
+from services import documents as docs
 from tests.test_invoices import write_company
 
 INDICE = (

@@ -10,10 +10,10 @@ from streamlit.testing.v1 import AppTest
 from auth import passwords, signin, users
 from etl import service
 from portal import audit
-from services import documents
 from portal.db import documents as documents_table
 from portal.db import get_engine
 from portal.settings import load_settings
+from services import documents
 from tests.test_accounting_pages import downloaded, select, table  # noqa: F401 - fixture
 from tests.test_documents import OTHER_INDICE, pdf_of, write_documents
 from tests.test_invoices import write_company

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from auth import access, passwords
+from auth import access, labour_blocks, passwords
 from etl import service
 from etl.demo import generate
 from portal import clock, fmt
-from auth import labour_blocks
 from portal.db import get_engine
 from portal.settings import load_settings
 from tests.test_security import World, client, make_world, signed_in, texts

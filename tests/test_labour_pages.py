@@ -10,11 +10,10 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from auth import access, passwords, signin, users
+from auth import access, labour_blocks, passwords, signin, users
 from etl import service
 from etl.store import Store
 from portal import audit
-from auth import labour_blocks
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import labour as reports

@@ -12,13 +12,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from auth import passwords, users
 from etl import service
+from ops.__main__ import main as portal_main
 from ops.schedule import add_notify_job
 from portal import audit, clock
-from services import notify
-from ops.__main__ import main as portal_main
 from portal.db import documents, get_engine, notifications_sent
 from portal.db import users as users_table
 from portal.settings import load_settings
+from services import notify
 from tests.smtp_server import SmtpServer, free_port
 from tests.test_security import ALFA, BETA, World, build_world, client, make_world, open_page, signed_in, write_journal
 

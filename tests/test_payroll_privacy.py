@@ -15,11 +15,10 @@ import openpyxl
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from auth import passwords, users
+from auth import labour_blocks, passwords, users
 from etl import service
 from etl.store import Store
 from portal import audit
-from auth import labour_blocks
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import export, journal, ledger

@@ -38,10 +38,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from auth import passwords, users
+from auth import labour_blocks, passwords, users
 from etl import service
 from etl.store import Store
-from auth import labour_blocks
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import ledger, periods, statements

@@ -14,7 +14,13 @@ SOURCES = [
     ROOT / "app.py",
     ROOT / "bootstrap.py",
 ]
-NO_STREAMLIT = ("etl", "portal", "reports", "ops", "services")  # bench/ drives Streamlit servers and speaks their protocol
+NO_STREAMLIT = (
+    "etl",
+    "portal",
+    "reports",
+    "ops",
+    "services",
+)  # bench/ drives Streamlit servers and speaks their protocol
 
 
 def imported_modules(path: Path) -> set[str]:

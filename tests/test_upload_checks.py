@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 
-from services import documents as docs
 from portal.settings import load_settings
+from services import documents as docs
 
 TEXT_LINE = b"fecha;concepto;importe\n01/02/2025;Factura 12 < 100 EUR;12,50\n"
 DOCX_MEMBERS = ("[Content_Types].xml", "_rels/.rels", "word/document.xml")

@@ -12,10 +12,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from auth import access
+from auth import access, labour_blocks
 from etl.store import Snapshot, Store
 from portal import fmt
-from auth import labour_blocks
 from portal.settings import Settings
 from reports import export, ledger, periods, ratios, statements
 from reports.redaction import Redaction, redaction_for

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 import streamlit as st
 
 from portal import clock, fmt
-from services import documents
 from portal.db import companies, get_engine
+from services import documents
 from views import _ui
 
 user = _ui.require_user("staff")

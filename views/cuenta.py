@@ -10,8 +10,8 @@ import streamlit as st
 from auth import accounts, sessions, signin
 from auth.passwords import MAX_BYTES, MIN_CHARS
 from portal import audit, fmt
-from services import notify
 from portal.errors import PortalError
+from services import notify
 from views import _client, _mfa, _ui
 
 CHANGED = "Contraseña cambiada. Las demás sesiones abiertas con su usuario se han cerrado; esta sigue abierta."

@@ -8,12 +8,11 @@ from datetime import date
 
 import streamlit as st
 
-from auth import access
+from auth import access, labour_blocks
 from etl.store import Snapshot, Store
 from portal import clock, fmt
-from auth import labour_blocks
-from services import documents
 from reports import cases, invoices, labour, statements, tax_calendar, treasury
+from services import documents
 from views import _accounting, _client, _ui
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from auth import labour_blocks
 from auth.access import LABOUR_TABLES
 from portal import audit, fmt
-from auth import labour_blocks
 from reports import export, periods
 from reports import labour as reports
 from views import _accounting, _ui

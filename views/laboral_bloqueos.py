@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from auth import labour_blocks
 from etl.store import Store
 from portal import fmt
-from auth import labour_blocks
 from portal.db import get_engine
 from reports import labour as reports
 from reports import redaction
