@@ -6,9 +6,11 @@ PORT   ?= 8501
 
 .PHONY: run test venv dev lint format bench demo load clean-data
 
-run: venv  ## Start the portal on the demo firm (generates and loads it when absent)
+run: venv  ## Start the portal on the demo firm (generates and loads it when absent) and one load worker
 	PORT=$(PORT) $(BIN)/python bootstrap.py
-	$(BIN)/python server.py --address 127.0.0.1 --port $(PORT)  # app.py behind web/ (headers, cookies, limits)
+	# app.py behind web/ (headers, cookies, limits); the worker runs «Cargar ahora» and stops with the portal
+	$(BIN)/python -m etl worker & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python server.py --address 127.0.0.1 --port $(PORT)
 
 test: dev  ## Install everything and run the whole suite (lint + unit + AppTest + browser, SQLite + PostgreSQL)
 	$(BIN)/ruff check .

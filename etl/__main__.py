@@ -1,4 +1,4 @@
-"""Command line of the ETL: ``python -m etl demo|load|status|runs|publish|rollback|mode`` (``schedule``: in ops)."""
+"""Command line of the ETL: ``python -m etl demo|load|worker|status|runs|publish|rollback|mode`` (``schedule``: ops)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,18 @@ def _summary(results: list[RunResult]) -> Table:
     return table
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the queued loads: until stopped (SIGTERM/Ctrl+C), or only those waiting now with ``--drain``."""
+    from etl import jobs
+
+    if args.drain:
+        console.print(f"Cargas en cola ejecutadas: {jobs.drain(settings)}")
+        return 0
+    console.print(f"Proceso de cargas en marcha ({args.workers} a la vez). Ctrl+C para detener.")
+    jobs.work(settings, workers=args.workers)
+    return 0
+
+
 def cmd_status(settings: Settings, _args: argparse.Namespace) -> int:
     """Published and pending snapshot of every company."""
     table = Table(title="Estado de las empresas")
@@ -215,6 +227,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trigger", default="cli", choices=("cli", "schedule", "portal"), help=argparse.SUPPRESS)
     p.add_argument("--show-problems", type=int, default=20, help="mensajes mostrados por empresa (20)")
     p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("worker", help="ejecuta las cargas en cola («Cargar ahora», programación) hasta que se detenga")
+    p.add_argument("--workers", type=int, default=1, help="cargas a la vez en este proceso (1)")
+    p.add_argument("--drain", action="store_true", help="ejecuta solo las cargas que esperan ahora y sale")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("status", help="estado de publicación de cada empresa")
     p.add_argument("--store", help="carpeta de almacenes (PORTAL_STORE_DIR)")

@@ -101,11 +101,11 @@ def load_company(
     progress: Progress | None = None,
 ) -> RunResult:
     """Load one company folder; never raises for bad data (the run records why), and never half-publishes."""
-    say = progress or (lambda _msg: None)
     if not is_company_code(code):
         return RunResult(code, "rejected", message=f"Código de empresa no válido: {code!r}")
     folder = settings.sources / code
     run_id = _start_run(engine, code, trigger)
+    say = _recorded(engine, run_id, progress)
     try:
         result = _load(settings, engine, store, code, folder, run_id, say)
     except Exception as exc:  # an unexpected failure must be recorded, not lost
@@ -331,6 +331,18 @@ def _start_run(engine: Engine, code: str, trigger: str) -> int:
             .returning(etl_runs.c.id)
         ).one()
     return int(row[0])
+
+
+def _recorded(engine: Engine, run_id: int, progress: Progress | None) -> Progress:
+    """Progress that also lands in the running run's message, so Cargas de datos shows it from any process."""
+
+    def say(message: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.update(etl_runs).where(etl_runs.c.id == run_id).values(message=message[:500]))
+        if progress is not None:
+            progress(message)
+
+    return say
 
 
 def _finish_run(engine: Engine, run_id: int, result: RunResult) -> None:

@@ -12,7 +12,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
-from etl import service
+from etl import jobs, service
 from etl.load import RunResult
 from portal.db import get_engine
 from portal.errors import PortalError
@@ -35,8 +35,15 @@ def cron_trigger(cron: str) -> CronTrigger:
         raise ScheduleError(f"Programación no válida «{cron}»: {exc}") from exc
 
 
-def scheduled_load(settings: Settings) -> list[RunResult]:
-    """One scheduled run over every company of the source folder."""
+def scheduled_load(settings: Settings) -> jobs.QueuedLoad:
+    """One scheduled tick: a load of every company of the source folder, queued for the workers (etl.jobs)."""
+    job = jobs.enqueue_load(settings, None, trigger="schedule", actor="schedule")
+    log.info("scheduled load queued as job %s", job.job_id)
+    return job
+
+
+def load_now(settings: Settings) -> list[RunResult]:
+    """``schedule --once``: the scheduled load run here, in the foreground, without the queue."""
     results = service.load_all(settings, trigger="schedule")
     for r in results:
         log.info("scheduled load %s: %s %s", r.company, r.outcome, r.message)
@@ -88,7 +95,7 @@ def run_scheduler(
     """Block running loads at each cron time (or run one now with ``once``)."""
     out = console or Console()
     if once:
-        for r in scheduled_load(settings):
+        for r in load_now(settings):
             out.print(f"{r.company}: {r.outcome} {r.message}")
         return
     scheduler = scheduler_factory()

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from auth import signin, users
-from etl import service
+from etl import jobs, service
 from etl.store import Store, StoreError
 from portal import clock
 from portal.db import companies, get_engine, sessions
@@ -221,16 +221,27 @@ def test_the_publish_mode_is_editable(settings):
     assert company_table(at)[0]["Publicación"] == "Manual"
 
 
-def test_load_now_runs_a_load_from_the_portal(settings):
+def test_load_now_queues_a_load_that_a_worker_runs(settings):
     before = current_id(settings)
     write_journal(settings, "acme", ACME_V2)
     at = signed_in()
     button(at, "Cargar ahora").click().run()
     assert not at.exception
+    assert current_id(settings) == before  # queued, not run inside the web process
+    assert "acme: carga en cola" in at.success[0].value.replace("\\", "")
+    queue = at.dataframe[1].value
+    assert list(queue["Estado"]) == ["en cola"] and list(queue["Empresas"]) == ["acme"]
+    assert list(queue["Pedida por"]) == ["ana"]
+    button(at, "Cargar ahora").click().run()
+    assert "ya había una carga en cola" in at.success[0].value.replace("\\", "")
+    assert len(jobs.pending_loads(settings)) == 1
+    assert jobs.drain(settings) == 1  # the worker's side of the queue, in this process
+    button(at, "Actualizar").click().run()
     assert current_id(settings) != before
     latest = service.recent_runs(settings, limit=1)[0]
     assert latest["trigger"] == "portal" and latest["outcome"] == "published"
     assert company_table(at)[0]["Líneas del diario"] == "5"
+    assert "No hay cargas en cola ni en curso." in [c.value for c in at.caption]
 
 
 def test_every_validation_message_of_a_run_is_listed(settings):

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from etl import service
-from ops.schedule import ScheduleError, add_load_job, cron_trigger
+from etl import jobs, service
 from etl.store import Store
+from ops.schedule import ScheduleError, add_load_job, cron_trigger
 from portal.settings import load_settings
 from tests.test_load import ACME_V1, ACME_V2, UNBALANCED, write_company
 
@@ -89,7 +89,7 @@ def test_an_invalid_cron_line_is_refused_in_spanish():
     assert (nxt.day, nxt.hour, nxt.minute) == (29, 6, 30)
 
 
-def test_the_scheduler_runs_a_load_and_logs_it_as_scheduled(data):
+def test_the_scheduler_queues_a_load_that_a_worker_logs_as_scheduled(data):
     settings = load_settings({"PORTAL_DATA_DIR": str(data)})
     write_company(settings.sources, "acme", ACME_V1)
     scheduler = BackgroundScheduler(timezone="Europe/Madrid")
@@ -98,14 +98,16 @@ def test_the_scheduler_runs_a_load_and_logs_it_as_scheduled(data):
     try:
         scheduler.get_job("load").modify(next_run_time=datetime.now(ZoneInfo("Europe/Madrid")))
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not service.recent_runs(settings):
-            time.sleep(0.2)
-        while time.monotonic() < deadline and service.recent_runs(settings)[0]["outcome"] == "running":
+        while time.monotonic() < deadline and not jobs.pending_loads(settings):
             time.sleep(0.2)
     finally:
         scheduler.shutdown(wait=True)
+    [job] = jobs.pending_loads(settings)
+    assert (job.companies, job.trigger, job.actor) == (None, "schedule", "schedule")
+    assert service.recent_runs(settings) == []  # the scheduler only queues
+    assert jobs.drain(settings) == 1
     [run] = service.recent_runs(settings)
-    assert (run["trigger"], run["outcome"]) == ("schedule", "published")
+    assert (run["trigger"], run["outcome"], run["company"]) == ("schedule", "published", "acme")
 
 
 def test_schedule_once_from_the_command_line(data):

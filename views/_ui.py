@@ -176,10 +176,3 @@ def problem_rows(problems: list[dict]) -> list[dict]:
         }
         for p in problems
     ]
-
-
-def result_notice(results: list) -> tuple[str, str]:
-    """(kind, text) summing up a «Cargar ahora»: one line per company."""
-    lines = [f"{r.company}: {outcome_label(r.outcome)}. {r.message}".strip() for r in results]
-    failed = any(r.outcome in ("rejected", "failed") for r in results)
-    return ("error" if failed else "success"), "\n\n".join(lines) or "No había nada que cargar."

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from etl import service
+from etl import jobs, service
+from portal import clock, fmt
 from views import _ui
 
 ROLLBACK_KEY = "cargas_confirm_rollback"
+STALE_QUEUE_SECONDS = 600
+TRIGGERS = {"portal": "despacho", "schedule": "programación", "cli": "línea de órdenes"}
 
 
 def company_actions(settings, status, actor: str) -> None:
@@ -28,10 +31,10 @@ def company_actions(settings, status, actor: str) -> None:
         st.rerun()
     load, publish, back = st.columns(3)
     if load.button("Cargar ahora", icon=":material/sync:"):
-        with st.spinner(f"Cargando {status.code}…"):
-            results = service.load_all(settings, companies=[status.code], trigger="portal")
-        kind, text = _ui.result_notice(results)
-        _ui.flash(text, kind)
+        waiting = len(jobs.pending_loads(settings))
+        job = jobs.enqueue_load(settings, [status.code], trigger="portal", actor=actor)
+        again = len(jobs.pending_loads(settings)) == waiting
+        _ui.flash(queued_notice(status.code, job, again))
         st.rerun()
     if status.pending is not None and publish.button("Publicar pendiente", icon=":material/publish:"):
         snapshot_id = service.publish_pending(settings, status.code, actor=actor)
@@ -56,6 +59,52 @@ def confirm_rollback(settings, status, actor: str) -> None:
     if no.button("Cancelar"):
         del st.session_state[ROLLBACK_KEY]
         st.rerun()
+
+
+def queued_notice(code: str, job: jobs.QueuedLoad, again: bool) -> str:
+    """What «Cargar ahora» tells staff: the load is queued (or already was), not done."""
+    when = fmt.datetime_es(job.requested_at)
+    if again:
+        return f"{code}: ya había una carga en cola, pedida el {when}; no se repite."
+    return f"{code}: carga en cola ({when}). El proceso de cargas la hará en cuanto quede libre: vea «Cola de cargas»."
+
+
+def queue_and_running(settings) -> None:
+    """Loads waiting for a worker and loads running now (with their last progress message)."""
+    st.subheader("Cola de cargas")
+    waiting = jobs.pending_loads(settings)
+    running = [run for run in service.recent_runs(settings, limit=50) if run["outcome"] == "running"]
+    if not waiting and not running:
+        st.caption("No hay cargas en cola ni en curso.")
+        return
+    rows = [
+        {
+            "Estado": "en cola",
+            "Empresas": ", ".join(job.companies) if job.companies is not None else "todas",
+            "Pedida por": job.actor,
+            "Desde": fmt.datetime_es(job.requested_at),
+            "Progreso": "",
+        }
+        for job in waiting
+    ]
+    rows += [
+        {
+            "Estado": "en curso",
+            "Empresas": run["company"],
+            "Pedida por": TRIGGERS.get(run["trigger"], run["trigger"]),
+            "Desde": fmt.datetime_es(run["started_at"]),
+            "Progreso": run["message"],
+        }
+        for run in running
+    ]
+    st.dataframe(rows, hide_index=True)
+    oldest = min((job.requested_at for job in waiting), default=None)
+    if oldest is not None and (clock.now_utc() - oldest).total_seconds() > STALE_QUEUE_SECONDS:
+        st.warning(
+            "Hay cargas esperando desde hace más de 10 minutos: compruebe que el proceso de cargas "
+            "(`python -m etl worker`, servicio portal-worker) está en marcha."
+        )
+    st.button("Actualizar", icon=":material/refresh:")
 
 
 def runs_and_problems(settings) -> None:
@@ -89,5 +138,7 @@ with _ui.errors_shown():
         st.dataframe(_ui.company_rows(list(statuses.values())), hide_index=True)
         code = st.selectbox("Empresa", list(statuses), format_func=lambda c: f"{c} — {statuses[c].name}")
         company_actions(settings, statuses[code], user["username"])
+with _ui.errors_shown():
+    queue_and_running(settings)
 with _ui.errors_shown():
     runs_and_problems(settings)
