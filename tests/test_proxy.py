@@ -28,6 +28,7 @@ import secrets
 import shutil
 import ssl
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -41,17 +42,25 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from auth import access, users
-from etl import service
+from etl import jobs, service
 from portal import audit
 from portal.db import get_engine
 from portal.db import sessions as sessions_table
-from portal.settings import load_settings
+from portal.settings import Settings, load_settings
 from tests import pg
-from tests.browser_signin import FAILED, SignInRefused, assert_signed_out, fill_password_form, sign_in, submit_sign_in
+from tests.browser_signin import (
+    FAILED,
+    RecoveryCodes,
+    SignInRefused,
+    assert_signed_out,
+    fill_password_form,
+    sign_in,
+    submit_sign_in,
+)
 from tests.pg import fresh_postgresql_database
 from tests.portal_browser import choose, chromium, click_download, free_port, running_portal, settle
 from tests.test_documents import write_documents
-from tests.test_invoices import pdf_bytes, write_company
+from tests.test_invoices import FACTURAS, LINEAS, pdf_bytes, write_company
 
 pytestmark = pytest.mark.browser
 
@@ -150,6 +159,26 @@ def wait_for_proxy(
     raise TimeoutError(f"the portal did not answer through caddy:\n{log_path.read_text(errors='replace')}")
 
 
+@contextlib.contextmanager
+def running_worker(data: Path, *, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """`python -m etl worker` over the same data folder and database as the portal processes (as portal-worker)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "STREAMLIT_"))}
+    environment.update({"PORTAL_DATA_DIR": str(data), **env})
+    with (data / "worker.log").open("w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "etl", "worker"], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            yield worker
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
 @dataclass(frozen=True)
 class Edge:
     """The running stack: the proxy's public address and the processes behind it."""
@@ -162,6 +191,8 @@ class Edge:
     tls: ssl.SSLContext  # trusts Caddy's internal root only
     engine: Engine
     uploads: Path  # PORTAL_UPLOAD_DIR of both processes
+    settings: Settings  # what the portal processes and the worker share: database and folders
+    staff_codes: RecoveryCodes  # «sara», staff: her second factor
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +216,10 @@ def edge(tmp_path_factory, pg_cluster) -> Iterator[Edge]:
             users.create_user(engine, username, PASSWORD, role="client", name=username.capitalize())
             access.grant(engine, username, "desp", "facturas", actor="test")
         access.grant(engine, "fina", "desp", "documentos", actor="test")
+        users.create_user(engine, "sara", PASSWORD, role="staff", name="Sara")
+        staff_codes = RecoveryCodes(engine, "sara")
         with contextlib.ExitStack() as stack:
+            stack.enter_context(running_worker(data, env=shared))
             backends = tuple(
                 stack.enter_context(
                     running_portal(data, env={**shared, "PORTAL_FIRM_NAME": firm}, log_name=f"portal-{number}.log")
@@ -216,6 +250,8 @@ def edge(tmp_path_factory, pg_cluster) -> Iterator[Edge]:
                 tls=tls,
                 engine=engine,
                 uploads=settings.uploads,
+                settings=settings,
+                staff_codes=staff_codes,
             )
 
 
@@ -498,6 +534,49 @@ def test_wrong_passwords_sent_to_both_processes_lock_the_account_at_its_limit(ed
     assert [e["actor"] for e in audit.entries(engine, event="account_locked")] == ["lola"]
     assert audit.entries(engine, event="sign_in_ok", actor="lola") == []
     assert sessions_of(engine, "lola") == []
+
+
+NEW_INVOICE = (
+    "FD-2025-0005;30/06/2025;Honorarios 06/2025;100,00;21,00;21,00;15,00;15,00;106,00;10/07/2025;transferencia;\n"
+)
+NEW_LINE = "FD-2025-0005;1;Iguala mensual 06/2025;1;100,00;100,00\n"
+
+
+def test_staff_queue_a_load_through_one_process_the_worker_publishes_and_the_client_sees_it_on_the_other(edge, browser):
+    """«fina» reads her invoices on process 0 (2025: 519,93 €); the firm adds an invoice of 106,00 € to the company's
+    exports; «sara» (staff) presses «Cargar ahora» on process 1, which only queues the load; the worker process
+    publishes it; fina's next click on process 0 shows 625,93 € (519,93 + 106,00)."""
+    client, page = browser_on(browser, edge, 0)
+    staff, desk = browser_on(browser, edge, 1)
+    try:
+        submit_sign_in(page, "fina", PASSWORD, timeout_ms=TIMEOUT_MS)
+        page.goto(edge.url + "/facturas")
+        page.get_by_text("519,93 €").first.wait_for()
+        invoices = edge.settings.sources / "desp" / "facturas"
+        (invoices / "facturas.csv").write_text(FACTURAS + NEW_INVOICE, encoding="utf-8")
+        (invoices / "lineas.csv").write_text(LINEAS + NEW_LINE, encoding="utf-8")
+
+        submit_sign_in(desk, "sara", PASSWORD, code=edge.staff_codes, timeout_ms=TIMEOUT_MS)
+        desk.goto(edge.url + "/cargas")
+        desk.get_by_role("heading", name="Cargas de datos").wait_for()
+        settle(desk)
+        desk.get_by_role("button", name="Cargar ahora").click()
+        assert backend_of(edge, staff) == 1 and backend_of(edge, client) == 0
+
+        def published_by_the_portal() -> bool:
+            runs = service.recent_runs(edge.settings, company="desp")
+            return bool(runs) and (runs[0]["trigger"], runs[0]["outcome"]) == ("portal", "published")
+
+        wait_until(published_by_the_portal, "the worker published the queued load", timeout=120)
+        page.reload()  # her next click, on the process that never loaded anything
+        page.get_by_text("625,93 €").first.wait_for()
+        assert backend_of(edge, client) == 0
+        desk.get_by_role("button", name="Actualizar").click()
+        desk.get_by_text("No hay cargas en cola ni en curso.").wait_for()
+    finally:
+        client.close()
+        staff.close()
+    assert jobs.pending_loads(edge.settings) == []
 
 
 def test_https_redirect_hsts_the_portals_headers_and_the_upload_limit_at_the_proxy(edge):

@@ -74,6 +74,7 @@ def queue_and_running(settings) -> None:
     st.subheader("Cola de cargas")
     waiting = jobs.pending_loads(settings)
     running = [run for run in service.recent_runs(settings, limit=50) if run["outcome"] == "running"]
+    st.button("Actualizar", icon=":material/refresh:")
     if not waiting and not running:
         st.caption("No hay cargas en cola ni en curso.")
         return
@@ -104,7 +105,6 @@ def queue_and_running(settings) -> None:
             "Hay cargas esperando desde hace más de 10 minutos: compruebe que el proceso de cargas "
             "(`python -m etl worker`, servicio portal-worker) está en marcha."
         )
-    st.button("Actualizar", icon=":material/refresh:")
 
 
 def runs_and_problems(settings) -> None:
