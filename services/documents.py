@@ -25,7 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from etl.store import Snapshot
+from etl.store import Snapshot, fsync_dir
 from portal import audit, clock, fmt
 from portal.db import document_reads, documents
 from portal.errors import PortalError
@@ -279,7 +279,8 @@ def upload_folder(settings: Settings) -> Path:
 
 
 def _write(folder: Path, content: bytes) -> str:
-    """Write ``content`` under a fresh random name with permissions 0640; the name."""
+    """Write ``content`` under a fresh random name with permissions 0640, durably (file and folder fsynced before
+    the database row that names it exists); the name."""
     for _ in range(5):
         stored = secrets.token_hex(16)
         try:
@@ -289,6 +290,9 @@ def _write(folder: Path, content: bytes) -> str:
         with os.fdopen(fd, "wb") as out:
             os.fchmod(out.fileno(), 0o640)
             out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        fsync_dir(folder)
         return stored
     raise PortalError("No se ha podido guardar el documento. Inténtelo de nuevo.")
 
