@@ -27,6 +27,12 @@ from etl.demo.writers import (
     write_pdf,
     write_table,
 )
+from etl.modules import cases as case_reader
+from etl.modules import documents as document_reader
+from etl.modules import invoices as invoice_reader
+from etl.modules import labour as labour_reader
+from etl.modules import taxes as tax_reader
+from etl.modules import treasury as treasury_reader
 
 ACCOUNT_NAMES = {
     "1000000": "Capital social",
@@ -183,7 +189,7 @@ def write_taxes(folder: Path, books: Books) -> None:
     filings = sorted(books.filings, key=lambda f: (f.filed, f.modelo, f.period))
     write_table(
         folder / "presentaciones.csv",
-        ("modelo", "ejercicio", "periodo", "fecha_presentacion", "tipo_resultado", "importe", "justificante", "csv"),
+        tax_reader.COLUMNS[tax_reader.FILINGS],
         [
             (f.modelo, f.year, f.period, day_text(f.filed), f.result_type, money(f.amount), f.receipt, f.code)
             for f in filings
@@ -191,7 +197,7 @@ def write_taxes(folder: Path, books: Books) -> None:
     )
     write_table(
         folder / "casillas.csv",
-        ("modelo", "ejercicio", "periodo", "casilla", "descripcion", "importe"),
+        tax_reader.COLUMNS[tax_reader.BOXES],
         [
             (f.modelo, f.year, f.period, box, BOX_LABELS[f.modelo][box], box_text(f.modelo, box, value))
             for f in filings
@@ -230,20 +236,7 @@ def write_labour(folder: Path, books: Books) -> None:
     people = [e for e in company.employees if e.start <= until]
     write_table(
         folder / "empleados.csv",
-        (
-            "nif",
-            "naf",
-            "nombre",
-            "fecha_alta",
-            "fecha_baja",
-            "motivo_baja",
-            "tipo_contrato",
-            "descripcion_contrato",
-            "categoria",
-            "grupo_cotizacion",
-            "jornada",
-            "fecha_fin_contrato",
-        ),
+        labour_reader.COLUMNS[labour_reader.EMPLOYEES],
         [
             (
                 e.nif,
@@ -264,22 +257,7 @@ def write_labour(folder: Path, books: Books) -> None:
     )
     write_table(
         folder / "nominas.csv",
-        (
-            "ejercicio",
-            "mes",
-            "nif",
-            "nombre",
-            "dias",
-            "bruto",
-            "base_cotizacion",
-            "ss_trabajador",
-            "irpf_porcentaje",
-            "irpf",
-            "otras_deducciones",
-            "liquido",
-            "ss_empresa",
-            "coste_empresa",
-        ),
+        labour_reader.COLUMNS[labour_reader.PAYROLL],
         [
             (
                 s.year,
@@ -302,7 +280,7 @@ def write_labour(folder: Path, books: Books) -> None:
     )
     write_table(
         folder / "bajas.csv",
-        ("nif", "nombre", "contingencia", "fecha_baja", "fecha_alta", "dias"),
+        labour_reader.COLUMNS[labour_reader.LEAVE],
         [
             (e.nif, e.name.strip(), kind, day_text(start), day_text(end), (end - start).days + 1 if end else "")
             for e, kind, start, end in books.sick_leaves
@@ -318,20 +296,7 @@ def write_treasury(folder: Path, books: Books) -> None:
     until = books.until
     write_table(
         folder / "efectos.csv",
-        (
-            "numero",
-            "tipo",
-            "tercero",
-            "nif",
-            "cuenta",
-            "documento",
-            "fecha_emision",
-            "fecha_vencimiento",
-            "importe",
-            "forma_pago",
-            "estado",
-            "fecha_cobro_pago",
-        ),
+        treasury_reader.COLUMNS,
         [
             (
                 e.number,
@@ -390,20 +355,7 @@ def write_invoices(folder: Path, books: Books) -> None:
     invoices = books.firm_invoices
     write_table(
         folder / "facturas.csv",
-        (
-            "numero",
-            "fecha",
-            "concepto",
-            "base",
-            "tipo_iva",
-            "cuota_iva",
-            "tipo_irpf",
-            "retencion_irpf",
-            "total",
-            "vencimiento",
-            "forma_pago",
-            "fecha_cobro",
-        ),
+        invoice_reader.INVOICE_COLUMNS,
         [
             (
                 i.number,
@@ -424,7 +376,7 @@ def write_invoices(folder: Path, books: Books) -> None:
     )
     write_table(
         folder / "lineas.csv",
-        ("numero", "linea", "descripcion", "cantidad", "precio", "importe"),
+        invoice_reader.LINE_COLUMNS,
         [
             (i.number, n, text, quantity, money(price), money(quantity * price))
             for i in invoices
@@ -603,12 +555,10 @@ def write_cases(folder: Path, books: Books, rng: Random) -> None:
             milestones.append((code, day_text(day), step_kind, step_state, text.format(**fields), step_shared))
     write_table(
         folder / "expedientes.csv",
-        ("codigo", "tipo", "titulo", "fecha_apertura", "fecha_cierre", "estado", "responsable", "compartido"),
+        case_reader.CASE_COLUMNS,
         cases,
     )
-    write_table(
-        folder / "hitos.csv", ("expediente", "fecha", "tipo", "estado", "descripcion", "compartido"), milestones
-    )
+    write_table(folder / "hitos.csv", case_reader.EVENT_COLUMNS, milestones)
 
 
 # --- documentos ---------------------------------------------------------------------------------------------------
@@ -768,7 +718,7 @@ def write_documents(folder: Path, books: Books) -> None:
             footer="Copia para el cliente generada por el despacho de demostración.",
         )
         index.append((title, category, day_text(day), relative))
-    write_table(folder / "indice.csv", ("titulo", "categoria", "fecha", "archivo"), index)
+    write_table(folder / "indice.csv", document_reader.COLUMNS, index)
 
 
 def annual_summary(books: Books, year: int) -> list[tuple[str, ...]]:

@@ -7,18 +7,7 @@ from pathlib import Path
 import duckdb
 
 from etl.modules import ModuleOutput, ModuleReader
-from etl.modules.invoices import (
-    RowError,
-    Table,
-    day,
-    duplicates,
-    flag,
-    one_of,
-    parse_rows,
-    read_table,
-    store_rows,
-    text,
-)
+from etl.modules._csv import RowError, Table, day, duplicates, flag, one_of, parse_rows, read_table, store_rows, text
 from etl.problems import Problem
 from etl.sources import CompanyInfo, display_name, source_file, source_files
 

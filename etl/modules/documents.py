@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from etl.modules import ModuleOutput, ModuleReader
-from etl.modules.invoices import RowError, Table, day, duplicates, one_of, read_table, store_rows, text
+from etl.modules._csv import RowError, Table, day, duplicates, one_of, read_table, store_rows, text
 from etl.problems import Problem
 from etl.sources import CompanyInfo, source_file, source_files
 

@@ -9,25 +9,33 @@ date). Column ``source`` of the invoices says where each invoice came from: csv,
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import io
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 from lxml import etree
 from stdnum.es import nif as es_nif
 
 from etl.modules import ModuleOutput, ModuleReader
+from etl.modules._csv import (
+    RowError,
+    Table,
+    day,
+    duplicates,
+    money,
+    parse_rows,
+    read_table,
+    spanish,
+    store_rows,
+    text,
+)
 from etl.problems import Problem
 from etl.sources import CompanyInfo, display_name, source_file, source_files
 
@@ -49,34 +57,13 @@ INVOICE_COLUMNS = (
 )
 LINE_COLUMNS = ("numero", "linea", "descripcion", "cantidad", "precio", "importe")
 NUMBER = re.compile(r"FD-(\d{4})-\d{4}")
-MONEY = re.compile(r"-?\d+,\d{2}")
 QUANTITY = re.compile(r"-?\d+(,\d{1,4})?")
-DAY = re.compile(r"\d{2}/\d{2}/\d{4}")
 CENT = Decimal("0.01")
 PDF_MAGIC = b"%PDF-"
 MAX_PROBLEMS = 200
 
 
-class RowError(ValueError):
-    """A bad field of one row: the Spanish reason naming column and value."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """One parsed ';' file: its display name and rows (line number as an editor shows it, values by column)."""
-
-    name: str
-    rows: list[tuple[int, dict[str, str]]]
-
-
 # --- field parsers (each raises RowError with the Spanish reason; cases.py uses them too) -------------------------
-
-
-def money(column: str, value: str) -> Decimal:
-    """'1234,56' -> Decimal('1234.56')."""
-    if not MONEY.fullmatch(value):
-        raise RowError(f"{column} «{value}» no es un importe (formato 1234,56)")
-    return Decimal(value.replace(",", "."))
 
 
 def quantity(column: str, value: str) -> Decimal:
@@ -86,117 +73,12 @@ def quantity(column: str, value: str) -> Decimal:
     return Decimal(value.replace(",", "."))
 
 
-def day(column: str, value: str, *, required: bool = True) -> date | None:
-    """'31/12/2025' -> date; empty -> None when not required."""
-    if not value:
-        if required:
-            raise RowError(f"{column} está vacía")
-        return None
-    try:
-        if not DAY.fullmatch(value):
-            raise ValueError(value)
-        return datetime.strptime(value, "%d/%m/%Y").date()
-    except ValueError:
-        raise RowError(f"{column} «{value}» no es una fecha dd/mm/aaaa") from None
-
-
-def text(column: str, value: str) -> str:
-    """A required text."""
-    if not value:
-        raise RowError(f"{column} está vacío")
-    return value
-
-
-def flag(column: str, value: str) -> bool:
-    """'s' -> True, 'n' -> False."""
-    if value not in ("s", "n"):
-        raise RowError(f"{column} «{value}» debe ser s o n")
-    return value == "s"
-
-
-def one_of(column: str, value: str, allowed: tuple[str, ...]) -> str:
-    """A value from a fixed list."""
-    if value not in allowed:
-        raise RowError(f"{column} «{value}» no es uno de: {', '.join(allowed)}")
-    return value
-
-
 def half_up(value: Decimal) -> Decimal:
     """Rounded to cents, half up (as the firm's invoicing software rounds)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def spanish(value: Decimal) -> str:
-    """Decimal('1234.5') -> '1234,50' (as the files write it)."""
-    return f"{value:.2f}".replace(".", ",")
-
-
 # --- reading files ------------------------------------------------------------------------------------------------
-
-
-def read_table(path: Path, columns: tuple[str, ...], rule: str, problems: list[Problem]) -> Table | None:
-    """The rows of a ';' file with the expected header (any order); None after a file-level error."""
-    name = display_name(path)
-    try:
-        content = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(Problem(f"{rule}_encoding", "El archivo no está en UTF-8", file=name, line=1))
-        return None
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=";")
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        problems.append(Problem(f"{rule}_columns", f"Faltan columnas: {', '.join(missing)}", file=name, line=1))
-        return None
-    extra = [c for c in header if c not in columns]
-    if extra:
-        message = f"Columnas que no se leen: {', '.join(extra)}"
-        problems.append(Problem(f"{rule}_columns", message, file=name, line=1, severity="warning"))
-    rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            message = f"La línea tiene {len(values)} campos y la cabecera {len(header)}"
-            problems.append(Problem(f"{rule}_columns", message, file=name, line=reader.line_num))
-            continue
-        rows.append((reader.line_num, {h: v.strip() for h, v in zip(header, values, strict=True)}))
-    return Table(name, rows)
-
-
-def parse_rows(table: Table, parse: Callable[[dict[str, str]], dict], rule: str, problems: list[Problem]) -> list[dict]:
-    """Each row through ``parse``; a RowError becomes an error naming file and line."""
-    parsed = []
-    for line, values in table.rows:
-        try:
-            parsed.append({**parse(values), "source_line": line})
-        except RowError as exc:
-            problems.append(Problem(rule, str(exc), file=table.name, line=line))
-    return parsed
-
-
-def duplicates(rows: list[dict], key: Callable[[dict], tuple], file: str, what: str, rule: str) -> list[Problem]:
-    """An error for every row repeating an earlier row's key."""
-    seen: dict[tuple, int] = {}
-    found = []
-    for row in rows:
-        k = key(row)
-        if k in seen:
-            message = f"{what} «{' '.join(map(str, k))}» repetido (ya en la línea {seen[k]})"
-            found.append(Problem(rule, message, file=file, line=row["source_line"]))
-        else:
-            seen[k] = row["source_line"]
-    return found
-
-
-def store_rows(con: duckdb.DuckDBPyConnection, name: str, ddl: str, rows: list[dict]) -> None:
-    """(Re)create table ``name`` from ``ddl`` and insert ``rows`` (dicts keyed by its columns)."""
-    con.execute(f"DROP TABLE IF EXISTS {name}")  # name: an internal constant
-    con.execute(ddl)
-    columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
-    if rows:
-        frame = pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=columns)  # noqa: F841 - scanned
-        con.execute(f"INSERT INTO {name} SELECT * FROM frame")
 
 
 # --- the invoice rules --------------------------------------------------------------------------------------------

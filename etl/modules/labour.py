@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 from stdnum.es import dni, nie
 from stdnum.es import nif as es_nif
 
-from etl.modules import ModuleOutput, ModuleReader
+from etl.modules import ModuleOutput, ModuleReader, _csv
+from etl.modules._csv import RowError, Table, day, integer, money, parse_rows, spanish, store_rows, text
 from etl.problems import Problem
 from etl.sources import CompanyInfo, display_name, source_file, source_files
 
@@ -86,52 +80,10 @@ JOURNAL_LABELS = {
     "460": "Σ otras_deducciones",
     "465": "Σ líquido",
 }
-MONEY = re.compile(r"-?\d+,\d{2}")
-DAY = re.compile(r"\d{2}/\d{2}/\d{4}")
 MAX_PROBLEMS = 200
 
 
-class RowError(ValueError):
-    """A bad field of one row: the Spanish reason naming column and value."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """One parsed file: its display name and rows (line number, values by column)."""
-
-    name: str
-    rows: list[tuple[int, dict[str, str]]]
-
-
 # --- field parsers (each raises RowError with the Spanish reason) -------------------------------------------------
-
-
-def money(column: str, text: str) -> Decimal:
-    """'1234,56' -> Decimal('1234.56')."""
-    if not MONEY.fullmatch(text):
-        raise RowError(f"{column} «{text}» no es un importe (formato 1234,56)")
-    return Decimal(text.replace(",", "."))
-
-
-def day(column: str, text: str, *, required: bool = True) -> date | None:
-    """'31/12/2025' -> date; empty -> None when not required."""
-    if not text:
-        if required:
-            raise RowError(f"{column} está vacía")
-        return None
-    try:
-        if not DAY.fullmatch(text):
-            raise ValueError(text)
-        return datetime.strptime(text, "%d/%m/%Y").date()
-    except ValueError:
-        raise RowError(f"{column} «{text}» no es una fecha dd/mm/aaaa") from None
-
-
-def integer(column: str, text: str, low: int, high: int) -> int:
-    """An integer between ``low`` and ``high``."""
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise RowError(f"{column} «{text}» debe ser un número entero entre {low} y {high}")
-    return int(text)
 
 
 def person_nif(column: str, text: str) -> str:
@@ -157,67 +109,7 @@ def contract_kind(code: str) -> str:
     return CONTRACT_KINDS[code[0]]
 
 
-def text(column: str, value: str) -> str:
-    """A required text."""
-    if not value:
-        raise RowError(f"{column} está vacío")
-    return value
-
-
 # --- reading files ------------------------------------------------------------------------------------------------
-
-
-def read_table(path: Path, problems: list[Problem]) -> Table | None:
-    """The rows of a ';' file with the expected header (order free); None after a file-level error."""
-    name = display_name(path)
-    try:
-        content = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(Problem("labour_encoding", "El archivo no está en UTF-8", file=name, line=1))
-        return None
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=";")
-    header = [h.strip().lower() for h in next(reader, [])]
-    expected = COLUMNS[path.name]
-    missing = [c for c in expected if c not in header]
-    if missing:
-        problems.append(
-            Problem("labour_columns", f"Faltan columnas: {', '.join(missing)} (cabecera)", file=name, line=1)
-        )
-        return None
-    extra = [c for c in header if c not in expected]
-    if extra:
-        problems.append(
-            Problem(
-                "labour_columns", f"Columnas que no se leen: {', '.join(extra)}", file=name, line=1, severity="warning"
-            )
-        )
-    rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(
-                Problem(
-                    "labour_columns",
-                    f"La línea tiene {len(values)} campos y la cabecera {len(header)}",
-                    file=name,
-                    line=reader.line_num,
-                )
-            )
-            continue
-        rows.append((reader.line_num, {h: v.strip() for h, v in zip(header, values, strict=True)}))
-    return Table(name, rows)
-
-
-def parse_rows(table: Table, parse: Callable[[dict[str, str]], dict], rule: str, problems: list[Problem]) -> list[dict]:
-    """Each row through ``parse``; a RowError becomes an error naming file and line."""
-    parsed = []
-    for line, values in table.rows:
-        try:
-            parsed.append({**parse(values), "source_line": line})
-        except RowError as exc:
-            problems.append(Problem(rule, str(exc), file=table.name, line=line))
-    return parsed
 
 
 def parse_employee(values: dict[str, str]) -> dict:
@@ -304,32 +196,7 @@ def parse_leave(values: dict[str, str]) -> dict:
     }
 
 
-def spanish(value: Decimal) -> str:
-    """Decimal('1234.5') -> '1234,50' (as the files write it)."""
-    return f"{value:.2f}".replace(".", ",")
-
-
 # --- cross-file rules ---------------------------------------------------------------------------------------------
-
-
-def duplicates(rows: list[dict], key: Callable[[dict], tuple], table: str, what: str) -> list[Problem]:
-    """An error for every row repeating an earlier row's key."""
-    seen: dict[tuple, int] = {}
-    found = []
-    for row in rows:
-        k = key(row)
-        if k in seen:
-            found.append(
-                Problem(
-                    "labour_duplicate",
-                    f"{what} repetido (ya en la línea {seen[k]})",
-                    file=table,
-                    line=row["source_line"],
-                )
-            )
-        else:
-            seen[k] = row["source_line"]
-    return found
 
 
 def unknown_employees(rows: list[dict], known: set[str], table: str) -> list[Problem]:
@@ -387,10 +254,6 @@ def inputs(folder: Path) -> list[Path]:
     return [p for p in source_files(folder, FOLDER, recursive=False) if p.name in COLUMNS]
 
 
-def _frame(rows: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=list(columns))
-
-
 EMPLOYEE_TABLE = """CREATE TABLE labour_employees (nif VARCHAR, naf VARCHAR, name VARCHAR, start_date DATE,
     end_date DATE, leave_reason VARCHAR, contract_code VARCHAR, contract_kind VARCHAR, contract_description VARCHAR,
     category VARCHAR, contribution_group INTEGER, jornada INTEGER, contract_end DATE, source_line INTEGER)"""
@@ -407,16 +270,6 @@ TABLES = {
 }
 
 
-def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
-    ddl, _ = TABLES[name]
-    con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(ddl)
-    columns = tuple(row[0] for row in con.execute(f"DESCRIBE {name}").fetchall())
-    if rows:
-        frame = _frame(rows, columns)  # noqa: F841 - read by DuckDB's replacement scan below
-        con.execute(f"INSERT INTO {name} SELECT * FROM frame")
-
-
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
     """Read and validate the company's labour files; errors name file and line, journal differences warn."""
     if not inputs(folder):
@@ -430,24 +283,32 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
                 problems.append(Problem("labour_missing_file", f"Falta el archivo {name}", file=f"{FOLDER}/{name}"))
             tables[name] = Table(f"{FOLDER}/{name}", [])
             continue
-        tables[name] = read_table(path, problems) or Table(display_name(path), [])
+        table = _csv.read_table(path, COLUMNS[name], "labour", problems, missing_note=" (cabecera)")
+        tables[name] = table or Table(display_name(path), [])
     employees = parse_rows(tables[EMPLOYEES], parse_employee, "labour_employee", problems)
     payroll = parse_rows(tables[PAYROLL], parse_payslip, "labour_payroll", problems)
     leave = parse_rows(tables[LEAVE], parse_leave, "labour_leave", problems)
     # NIFs of every employee row, parsed or not: a bad employee row is reported once, not again per payslip.
     known = {es_nif.compact(values["nif"]) for _, values in tables[EMPLOYEES].rows}
-    problems += duplicates(employees, lambda r: (r["nif"],), tables[EMPLOYEES].name, "Empleado (nif)")
-    problems += duplicates(
-        payroll, lambda r: (r["year"], r["month"], r["nif"]), tables[PAYROLL].name, "Nómina (ejercicio, mes, nif)"
+    problems += _csv.duplicates(
+        employees, lambda r: (r["nif"],), tables[EMPLOYEES].name, "Empleado (nif)", "labour_duplicate", show_key=False
+    )
+    problems += _csv.duplicates(
+        payroll,
+        lambda r: (r["year"], r["month"], r["nif"]),
+        tables[PAYROLL].name,
+        "Nómina (ejercicio, mes, nif)",
+        "labour_duplicate",
+        show_key=False,
     )
     problems += unknown_employees(payroll, known, tables[PAYROLL].name)
     problems += unknown_employees(leave, known, tables[LEAVE].name)
     if any(p.severity == "error" for p in problems):
         return ModuleOutput(problems=problems[:MAX_PROBLEMS])
     problems += journal_check(con, payroll, tables[PAYROLL].name)
-    _store(con, "labour_employees", employees)
-    _store(con, "labour_payroll", payroll)
-    _store(con, "labour_leave", leave)
+    store_rows(con, "labour_employees", TABLES["labour_employees"][0], employees)
+    store_rows(con, "labour_payroll", TABLES["labour_payroll"][0], payroll)
+    store_rows(con, "labour_leave", TABLES["labour_leave"][0], leave)
     return ModuleOutput(
         problems=problems,
         tables={f"{name}.parquet": f"SELECT * FROM {name} ORDER BY {order}" for name, (_, order) in TABLES.items()},

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import calendar
-import csv
 import hashlib
-import io
 import re
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from etl.modules import ModuleOutput, ModuleReader
+from etl.modules import ModuleOutput, ModuleReader, _csv
+from etl.modules._csv import RowError, Table, day, money, parse_rows, spanish, store_rows
 from etl.problems import Problem
 from etl.sources import CompanyInfo, display_name, source_file, source_files
 
@@ -102,25 +99,11 @@ ANNUAL_SUMS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "190": ("111", {"02": ("02", "05", "08", "11", "14", "17", "20", "23", "26"), "03": ("28",)}),
     "180": ("115", {"02": ("02",), "03": ("03",)}),
 }
-MONEY = re.compile(r"-?\d+,\d{2}")
 COUNT = re.compile(r"\d+")
-DAY = re.compile(r"\d{2}/\d{2}/\d{4}")
 RECEIPT = re.compile(r"\d{13}")
 SECURE_CODE = re.compile(r"[A-Z0-9]{16}")
 BOX = re.compile(r"\d{2,5}")
 MAX_PROBLEMS = 200
-
-
-class RowError(ValueError):
-    """A bad field of one row: the Spanish reason naming column and value."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """One parsed file: its display name and rows (line number, values by column)."""
-
-    name: str
-    rows: list[tuple[int, dict[str, str]]]
 
 
 # --- periods ------------------------------------------------------------------------------------------------------
@@ -148,25 +131,6 @@ def period_label(year: int, period: str) -> str:
 
 
 # --- field parsers (each raises RowError with the Spanish reason) -------------------------------------------------
-
-
-def money(column: str, text: str) -> Decimal:
-    """'1234,56' -> Decimal('1234.56')."""
-    if not MONEY.fullmatch(text):
-        raise RowError(f"{column} «{text}» no es un importe (formato 1234,56)")
-    return Decimal(text.replace(",", "."))
-
-
-def day(column: str, text: str) -> date:
-    """'31/12/2025' -> date (required)."""
-    if not text:
-        raise RowError(f"{column} está vacía")
-    try:
-        if not DAY.fullmatch(text):
-            raise ValueError(text)
-        return datetime.strptime(text, "%d/%m/%Y").date()
-    except ValueError:
-        raise RowError(f"{column} «{text}» no es una fecha dd/mm/aaaa") from None
 
 
 def year_of(text: str) -> int:
@@ -245,76 +209,10 @@ def parse_box(values: dict[str, str]) -> dict:
     }
 
 
-def spanish(value: Decimal) -> str:
-    """Decimal('1234.5') -> '1234,50' (as the files write it)."""
-    return f"{value:.2f}".replace(".", ",")
-
-
 # --- reading files ------------------------------------------------------------------------------------------------
 
 
-def read_table(path: Path, problems: list[Problem]) -> Table | None:
-    """The rows of a ';' file with the expected header (order free); None after a file-level error."""
-    name = display_name(path)
-    try:
-        content = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(Problem("tax_encoding", "El archivo no está en UTF-8", file=name, line=1))
-        return None
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=";")
-    header = [h.strip().lower() for h in next(reader, [])]
-    expected = COLUMNS[path.name]
-    missing = [c for c in expected if c not in header]
-    if missing:
-        problems.append(Problem("tax_columns", f"Faltan columnas: {', '.join(missing)} (cabecera)", file=name, line=1))
-        return None
-    rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(
-                Problem(
-                    "tax_columns",
-                    f"La línea tiene {len(values)} campos y la cabecera {len(header)}",
-                    file=name,
-                    line=reader.line_num,
-                )
-            )
-            continue
-        rows.append((reader.line_num, {h: v.strip() for h, v in zip(header, values, strict=True)}))
-    return Table(name, rows)
-
-
-def parse_rows(table: Table, parse: Callable[[dict[str, str]], dict], rule: str, problems: list[Problem]) -> list[dict]:
-    """Each row through ``parse``; a RowError becomes an error naming file and line."""
-    parsed = []
-    for line, values in table.rows:
-        try:
-            parsed.append({**parse(values), "source_line": line})
-        except RowError as exc:
-            problems.append(Problem(rule, str(exc), file=table.name, line=line))
-    return parsed
-
-
 # --- cross-file rules ---------------------------------------------------------------------------------------------
-
-
-def duplicates(rows: list[dict], key: Callable[[dict], tuple], table: str, what: str) -> list[Problem]:
-    """An error for every row repeating an earlier row's key."""
-    seen: dict[tuple, int] = {}
-    found = []
-    for row in rows:
-        k = key(row)
-        if k in seen:
-            found.append(
-                Problem(
-                    "tax_duplicate", f"{what} repetido (ya en la línea {seen[k]})", file=table, line=row["source_line"]
-                )
-            )
-        else:
-            seen[k] = row["source_line"]
-    return found
 
 
 def orphan_boxes(boxes: list[dict], filings: set[tuple[str, int, str]], table: str) -> list[Problem]:
@@ -499,16 +397,6 @@ TABLES = {
 }
 
 
-def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
-    ddl, _ = TABLES[name]
-    con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(ddl)
-    columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
-    marks = ", ".join("?" for _ in columns)
-    if rows:
-        con.executemany(f"INSERT INTO {name} VALUES ({marks})", [[r[c] for c in columns] for r in rows])
-
-
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
     """Read and validate the company's tax files; errors name file and line, cross-check differences warn."""
     if not inputs(folder):
@@ -521,18 +409,28 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
             problems.append(Problem("tax_missing_file", f"Falta el archivo {name}", file=f"{FOLDER}/{name}"))
             tables[name] = Table(f"{FOLDER}/{name}", [])
             continue
-        tables[name] = read_table(path, problems) or Table(display_name(path), [])
+        table = _csv.read_table(path, COLUMNS[name], "tax", problems, missing_note=" (cabecera)", warn_extra=False)
+        tables[name] = table or Table(display_name(path), [])
     filings = parse_rows(tables[FILINGS], parse_filing, "tax_filing", problems)
     boxes = parse_rows(tables[BOXES], parse_box, "tax_box", problems)
-    problems += duplicates(filings, lambda r: (r["receipt"],), tables[FILINGS].name, "justificante")
-    problems += duplicates(
+    problems += _csv.duplicates(
+        filings, lambda r: (r["receipt"],), tables[FILINGS].name, "justificante", "tax_duplicate", show_key=False
+    )
+    problems += _csv.duplicates(
         filings,
         lambda r: (r["model"], r["year"], r["period"]),
         tables[FILINGS].name,
         "Declaración (modelo, ejercicio, periodo)",
+        "tax_duplicate",
+        show_key=False,
     )
-    problems += duplicates(
-        boxes, lambda r: (r["model"], r["year"], r["period"], r["box"]), tables[BOXES].name, "Casilla"
+    problems += _csv.duplicates(
+        boxes,
+        lambda r: (r["model"], r["year"], r["period"], r["box"]),
+        tables[BOXES].name,
+        "Casilla",
+        "tax_duplicate",
+        show_key=False,
     )
     # Keys of every filing row that reads, parsed or not: a bad filing row is reported once, not again per box.
     presented = {
@@ -547,9 +445,14 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
     problems += vat_journal_check(con, boxes, tables[BOXES].name)
     problems += annual_check(boxes, tables[BOXES].name)
     with_receipt = {r["receipt"] for r in receipts}
-    _store(con, "tax_filings", [{**f, "has_receipt": f["receipt"] in with_receipt} for f in filings])
-    _store(con, "tax_boxes", boxes)
-    _store(con, "tax_receipts", receipts)
+    store_rows(
+        con,
+        "tax_filings",
+        TABLES["tax_filings"][0],
+        [{**f, "has_receipt": f["receipt"] in with_receipt} for f in filings],
+    )
+    store_rows(con, "tax_boxes", TABLES["tax_boxes"][0], boxes)
+    store_rows(con, "tax_receipts", TABLES["tax_receipts"][0], receipts)
     warnings = [p for p in problems if p.severity == "warning"]
     return ModuleOutput(
         problems=problems,

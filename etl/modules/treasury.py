@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 from csb43.aeb43 import read_batch
 from csb43.aeb43.record.context import Aeb43Context
 from stdnum import iban as std_iban
 from stdnum.es import ccc
 from stdnum.es import nif as es_nif
 
-from etl.modules import ModuleOutput, ModuleReader
+from etl.modules import ModuleOutput, ModuleReader, _csv
+from etl.modules._csv import RowError, day, money, one_of, spanish, store_rows
 from etl.problems import Problem
 from etl.sources import COMPANY_FILE, CompanyInfo, display_name, source_file, source_files
 
@@ -47,16 +46,10 @@ PAYMENT_METHODS = ("transferencia", "domiciliacion", "pagare", "confirming")
 OPEN_STATES = ("pendiente", "remesado", "impagado", "devuelto")
 CLOSED_STATE = {"cobro": "cobrado", "pago": "pagado"}  # the one closed state of each kind
 STATEMENT_NAME = re.compile(r"(?P<iban>[A-Z]{2}\d{2}[A-Z0-9]{1,30})_(?P<year>\d{4})\.n43", re.IGNORECASE)
-MONEY = re.compile(r"-?\d+,\d{2}")
-DAY = re.compile(r"\d{2}/\d{2}/\d{4}")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_PROBLEMS = 200
 MAX_DAY_WARNINGS = 5  # per account: the first days whose bank movements differ from the journal
-
-
-class RowError(ValueError):
-    """A bad field of one row: the Spanish reason naming column and value."""
 
 
 class StatementError(ValueError):
@@ -76,11 +69,6 @@ class BankAccount:
     bank: str
 
 
-def spanish(value: Decimal) -> str:
-    """Decimal('1234.5') -> '1234,50' (as the files write it)."""
-    return f"{value:.2f}".replace(".", ",")
-
-
 def pretty_iban(code: str) -> str:
     """'ES9121000418450200051332' -> 'ES91 2100 0418 4502 0005 1332'."""
     return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
@@ -89,40 +77,12 @@ def pretty_iban(code: str) -> str:
 # --- efectos.csv --------------------------------------------------------------------------------------------------
 
 
-def money(column: str, text: str) -> Decimal:
-    """'1234,56' -> Decimal('1234.56')."""
-    if not MONEY.fullmatch(text):
-        raise RowError(f"{column} «{text}» no es un importe (formato 1234,56)")
-    return Decimal(text.replace(",", "."))
-
-
-def day(column: str, text: str, *, required: bool = True) -> date | None:
-    """'31/12/2025' -> date; empty -> None when not required."""
-    if not text:
-        if required:
-            raise RowError(f"{column} está vacía")
-        return None
-    try:
-        if not DAY.fullmatch(text):
-            raise ValueError(text)
-        return datetime.strptime(text, "%d/%m/%Y").date()
-    except ValueError:
-        raise RowError(f"{column} «{text}» no es una fecha dd/mm/aaaa") from None
-
-
-def choice(column: str, value: str, allowed: tuple[str, ...]) -> str:
-    """A value from a fixed list."""
-    if value not in allowed:
-        raise RowError(f"{column} «{value}» no es uno de: {', '.join(allowed)}")
-    return value
-
-
 def parse_item(values: dict[str, str]) -> dict:
     """One efectos.csv row, validated (see docs/sources.md §6)."""
     number = values["numero"]
     if not number:
         raise RowError("numero está vacío")
-    kind = choice("tipo", values["tipo"], tuple(KIND_ACCOUNTS))
+    kind = one_of("tipo", values["tipo"], tuple(KIND_ACCOUNTS))
     if not values["tercero"]:
         raise RowError("tercero está vacío")
     account = values["cuenta"]
@@ -138,8 +98,8 @@ def parse_item(values: dict[str, str]) -> dict:
     amount = money("importe", values["importe"])
     if amount <= 0:
         raise RowError(f"importe «{values['importe']}» debe ser mayor que cero")
-    method = choice("forma_pago", values["forma_pago"], PAYMENT_METHODS)
-    state = choice("estado", values["estado"], (*OPEN_STATES, CLOSED_STATE[kind]))
+    method = one_of("forma_pago", values["forma_pago"], PAYMENT_METHODS)
+    state = one_of("estado", values["estado"], (*OPEN_STATES, CLOSED_STATE[kind]))
     settled = day("fecha_cobro_pago", values["fecha_cobro_pago"], required=False)
     closed = state == CLOSED_STATE[kind]
     if closed and settled is None:
@@ -171,63 +131,23 @@ def parse_item(values: dict[str, str]) -> dict:
 
 def read_items(path: Path, problems: list[Problem]) -> list[dict]:
     """The validated rows of efectos.csv (header = line 1; order of columns free)."""
-    name = display_name(path)
-    try:
-        content = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(Problem("treasury_encoding", "El archivo no está en UTF-8", file=name, line=1))
-        return []
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=";")
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        problems.append(
-            Problem("treasury_columns", f"Faltan columnas: {', '.join(missing)} (cabecera)", file=name, line=1)
-        )
-        return []
+    table = _csv.read_table(path, COLUMNS, "treasury", problems, missing_note=" (cabecera)", warn_extra=False)
     rows: list[dict] = []
     seen: dict[str, int] = {}
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        line = reader.line_num
-        if len(values) != len(header):
-            problems.append(
-                Problem(
-                    "treasury_columns",
-                    f"La línea tiene {len(values)} campos y la cabecera {len(header)}",
-                    file=name,
-                    line=line,
-                )
-            )
-            continue
-        fields = {h: v.strip() for h, v in zip(header, values, strict=True)}
+    for line, fields in table.rows if table is not None else []:
         try:
             row = parse_item(fields)
         except RowError as exc:
-            problems.append(Problem("treasury_item", str(exc), file=name, line=line))
+            problems.append(Problem("treasury_item", str(exc), file=table.name, line=line))
             continue
         if row["number"] in seen:
-            problems.append(
-                Problem(
-                    "treasury_duplicate",
-                    f"numero «{row['number']}» repetido (ya en la línea {seen[row['number']]})",
-                    file=name,
-                    line=line,
-                )
-            )
+            message = f"numero «{row['number']}» repetido (ya en la línea {seen[row['number']]})"
+            problems.append(Problem("treasury_duplicate", message, file=table.name, line=line))
             continue
         seen[row["number"]] = line
         if row["nif"] and not es_nif.is_valid(row["nif"]):
-            problems.append(
-                Problem(
-                    "treasury_nif",
-                    f"nif «{fields['nif']}» no es un NIF válido",
-                    file=name,
-                    line=line,
-                    severity="warning",
-                )
-            )
+            message = f"nif «{fields['nif']}» no es un NIF válido"
+            problems.append(Problem("treasury_nif", message, file=table.name, line=line, severity="warning"))
         rows.append({**row, "source_line": line})
     return rows
 
@@ -642,16 +562,6 @@ def inputs(folder: Path) -> list[Path]:
     return [p for p in files if p.name == ITEMS or p.suffix.lower() == ".n43"]
 
 
-def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
-    ddl, _ = TABLES[name]
-    con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(ddl)
-    columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
-    if rows:
-        frame = pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=columns)  # noqa: F841 - DuckDB scan
-        con.execute(f"INSERT INTO {name} SELECT * FROM frame")
-
-
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
     """Read and validate the company's treasury files; errors reject the load, journal differences warn."""
     if not inputs(folder):
@@ -666,9 +576,9 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
         return ModuleOutput(problems=problems[:MAX_PROBLEMS])
     problems += cartera_problems(con, items, display_name(folder / FOLDER / ITEMS))
     problems += bank_problems(con, statements, movements)
-    _store(con, "treasury_items", items)
-    _store(con, "bank_statements", statements)
-    _store(con, "bank_movements", movements)
+    store_rows(con, "treasury_items", TABLES["treasury_items"][0], items)
+    store_rows(con, "bank_statements", TABLES["bank_statements"][0], statements)
+    store_rows(con, "bank_movements", TABLES["bank_movements"][0], movements)
     return ModuleOutput(
         problems=problems[:MAX_PROBLEMS],
         tables={f"{name}.parquet": f"SELECT * FROM {name} ORDER BY {order}" for name, (_, order) in TABLES.items()},
