@@ -50,18 +50,25 @@ def load_now(settings: Settings) -> list[RunResult]:
     return results
 
 
-def add_load_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> None:
-    """Register the load job: never two at once, missed runs coalesced into one."""
+def add_cron_job(
+    scheduler: BaseScheduler, job: Callable[[Settings], object], settings: Settings, cron: str, name: str
+) -> None:
+    """Register a job at a cron time: never two at once, missed runs coalesced into one (up to an hour late)."""
     scheduler.add_job(
-        scheduled_load,
+        job,
         cron_trigger(cron),
         args=[settings],
-        id="load",
+        id=name,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=3600,
         replace_existing=True,
     )
+
+
+def add_load_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> None:
+    """Register the load job (it queues a load of every company for the workers)."""
+    add_cron_job(scheduler, scheduled_load, settings, cron, "load")
 
 
 def scheduled_notify(settings: Settings) -> None:
@@ -72,16 +79,7 @@ def scheduled_notify(settings: Settings) -> None:
 
 def add_notify_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> None:
     """Register the daily digest job (settings.notify_cron), next to the load job and with the same rules."""
-    scheduler.add_job(
-        scheduled_notify,
-        cron_trigger(cron),
-        args=[settings],
-        id="notify",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
+    add_cron_job(scheduler, scheduled_notify, settings, cron, "notify")
 
 
 def run_scheduler(
