@@ -130,7 +130,7 @@ def _text_table(table: pd.DataFrame, title: str) -> str:
 def _emit(args: argparse.Namespace, table: pd.DataFrame, title: str, sheet: str, meta: dict) -> None:
     fmt = args.format or "table"
     if fmt == "xlsx":
-        data = export.to_xlsx({sheet: table}, title=title, stamp=str(meta.get("datos_a_fecha", "")))
+        data = export.to_xlsx({sheet: table}, title=title, stamp=str(meta.get("datos_a_fecha", "")), spanish=False)
         if args.output:
             Path(args.output).write_bytes(data)
         elif sys.stdout.isatty():

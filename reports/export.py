@@ -1,8 +1,11 @@
-"""Exports of the report tables: CSV and JSON (decimal point, two decimals), Excel with real number cells, PDF.
+"""Exports of the report tables: Spanish CSV and Excel for the pages, machine CSV/JSON for scripts, PDF.
 
-Every report is first turned into a flat table by one of the ``*_table`` functions (the CSV columns of issue 4):
+Every report is first turned into a flat table by one of the ``*_table`` functions (machine column names:
 statements ``line_code,label,amount[,prior_amount]``; ledgers ``date,entry,description,debit,credit,balance``;
-trial balance ``account,name,debit,credit,balance``; ratios ``ratio,value``. Money stays ``Decimal`` to the end.
+trial balance ``account,name,debit,credit,balance``; ratios ``ratio,value``). What a user downloads from a page is
+Spanish (``to_csv_es``, ``to_xlsx``): headers from ``HEADERS_ES``, ``;``, decimal comma, dd/mm/aaaa, UTF-8 with BOM,
+CRLF; Excel with real number and date cells. ``python -m reports`` keeps the machine layout (``to_csv``,
+``to_json``: comma, decimal point, ISO dates, the column names above). Money stays ``Decimal`` to the end.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +30,115 @@ MONEY_FORMAT = '#,##0.00 "€";[Red]-#,##0.00 "€"'
 NUMBER_FORMAT = "#,##0.0000"
 DATE_FORMAT = "DD/MM/YYYY"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run text cells starting so as formulas
+# The Spanish header of every machine column name a page exports (names already Spanish pass through unchanged).
+HEADERS_ES = {
+    "account": "Cuenta",
+    "amount": "Importe",
+    "annual": "Anual",
+    "balance": "Saldo",
+    "bank": "Banco",
+    "base": "Base imponible",
+    "base_4": "Base 4 %",
+    "base_10": "Base 10 %",
+    "base_21": "Base 21 %",
+    "box": "Casilla",
+    "code": "Código",
+    "collections": "Cobros",
+    "contingency": "Contingencia",
+    "contract_code": "Clave de contrato",
+    "contract_days": "Días de contrato",
+    "contract_description": "Contrato",
+    "counterparty": "Tercero",
+    "credit": "Haber",
+    "date": "Fecha",
+    "days": "Días",
+    "days_overdue": "Días vencido",
+    "deadline": "Plazo",
+    "debit": "Debe",
+    "description": "Concepto",
+    "difference": "Diferencia",
+    "direct_debit_until": "Domiciliación hasta",
+    "document": "Documento",
+    "due_date": "Vencimiento",
+    "employer_cost": "Coste empresa",
+    "end": "Fin",
+    "end_date": "Fecha de fin",
+    "entry": "Asiento",
+    "explanation": "Explicación",
+    "filed": "Presentada",
+    "final_result": "Resultado final",
+    "first_date": "Primera fecha",
+    "formula": "Fórmula",
+    "fte_indefinido": "Plantilla media indefinida",
+    "fte_temporal": "Plantilla media temporal",
+    "fte_total": "Plantilla media total",
+    "gross": "Bruto",
+    "has_receipt": "Justificante disponible",
+    "headcount_at_end": "Plantilla al cierre",
+    "hires": "Altas",
+    "iban": "IBAN",
+    "indefinido": "Indefinidos",
+    "input_base": "Base soportada",
+    "input_vat": "IVA soportado",
+    "irpf": "IRPF",
+    "issue_date": "Fecha de emisión",
+    "items": "Efectos",
+    "kind": "Tipo",
+    "label": "Partida",
+    "last_date": "Última fecha",
+    "leave_days": "Días de baja",
+    "leavers": "Bajas",
+    "line_code": "Código",
+    "model": "Modelo",
+    "month": "Mes",
+    "name": "Nombre",
+    "net": "Líquido",
+    "nif": "NIF",
+    "not_due": "No vencido",
+    "number": "Número",
+    "offset_after": "A compensar después",
+    "offset_applied": "Compensado",
+    "offset_before": "A compensar antes",
+    "open": "Pendiente",
+    "other_deductions": "Otras deducciones",
+    "output_vat": "IVA repercutido",
+    "overdue": "Vencido",
+    "overdue_1_30": "Vencido 1-30 días",
+    "overdue_31_60": "Vencido 31-60 días",
+    "overdue_61_90": "Vencido 61-90 días",
+    "overdue_over_90": "Vencido más de 90 días",
+    "payment_method": "Forma de pago",
+    "payments": "Pagos",
+    "payslips": "Nóminas",
+    "period": "Periodo",
+    "periods_sum": "Suma de los periodos",
+    "prior_amount": "Importe anterior",
+    "range_text": "Rango saludable",
+    "rate": "Tipo (%)",
+    "ratio": "Ratio",
+    "reason": "Motivo",
+    "receipt": "Justificante",
+    "recipients": "Perceptores",
+    "result": "Resultado",
+    "result_type": "Tipo de resultado",
+    "signed": "Importe con signo",
+    "ss_employer": "Seguridad Social empresa",
+    "ss_worker": "Seguridad Social trabajador",
+    "start": "Inicio",
+    "start_date": "Fecha de inicio",
+    "state": "Estado",
+    "status": "Situación",
+    "temporal": "Temporales",
+    "total": "Total",
+    "unit": "Unidad",
+    "value": "Valor",
+    "vat_4": "IVA 4 %",
+    "vat_10": "IVA 10 %",
+    "vat_21": "IVA 21 %",
+    "week": "Semana",
+    "withholding": "Retención",
+    "year": "Ejercicio",
+}
 
 
 def statement_table(statement: Statement) -> pd.DataFrame:
@@ -77,6 +189,45 @@ def to_csv(table: pd.DataFrame) -> str:
     return out.getvalue()
 
 
+def spanish_headers(columns: Iterable[object]) -> list[str]:
+    """The Spanish header of each column (``HEADERS_ES``); a header that would repeat gets its column's number."""
+    headers: list[str] = []
+    for position, column in enumerate(columns, start=1):
+        header = HEADERS_ES.get(str(column), str(column))
+        headers.append(f"{header} ({position})" if header in headers else header)
+    return headers
+
+
+def _es_cell(value: Any) -> str:
+    """A cell as a Spanish Excel reads it: 1234,56 (no thousands mark), 31/12/2025, sí/no; formulas defused."""
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, datetime):  # pandas' Timestamps too
+        return value.strftime("%d/%m/%Y" if value.time() == time(0) else "%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "sí" if value else "no"
+    if isinstance(value, Decimal):
+        return f"{value:f}".replace(".", ",")
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return str(value)
+
+
+def to_csv_es(table: pd.DataFrame) -> bytes:
+    """The CSV a user downloads: Spanish headers, ``;``, decimal comma, dd/mm/aaaa, UTF-8 with BOM, CRLF."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(spanish_headers(table.columns))
+    for row in table.itertuples(index=False):
+        writer.writerow([_es_cell(x) for x in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
 def to_json(table: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> str:
     """JSON ``{"meta": …, "rows": [...]}``; amounts are JSON numbers written with two decimals (never floats)."""
     marks: dict[str, str] = {}
@@ -98,8 +249,9 @@ def to_json(table: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> str:
     return text
 
 
-def to_xlsx(sheets: Mapping[str, pd.DataFrame], *, title: str = "", stamp: str = "") -> bytes:
-    """An Excel workbook, one sheet per table; money as real number cells with the euro format, dates as dates."""
+def to_xlsx(sheets: Mapping[str, pd.DataFrame], *, title: str = "", stamp: str = "", spanish: bool = True) -> bytes:
+    """An Excel workbook, one sheet per table; money as real number cells with the euro format, dates as dates;
+    Spanish headers (``spanish=False``: the machine column names, for ``python -m reports``)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -114,7 +266,8 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], *, title: str = "", stamp: str =
                 row_no += 1
         if row_no > 1:
             row_no += 1
-        for col, header in enumerate(table.columns, start=1):
+        headers = spanish_headers(table.columns) if spanish else [str(c) for c in table.columns]
+        for col, header in enumerate(headers, start=1):
             sheet.cell(row=row_no, column=col, value=header).font = Font(bold=True)
         for values in table.itertuples(index=False):
             row_no += 1
@@ -127,7 +280,7 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], *, title: str = "", stamp: str =
                     cell.number_format = MONEY_FORMAT if value.as_tuple().exponent >= -2 else NUMBER_FORMAT
                 elif isinstance(value, date):
                     cell.number_format = DATE_FORMAT
-        for col, header in enumerate(table.columns, start=1):
+        for col, header in enumerate(headers, start=1):
             width = max([len(str(header))] + [len(str(v)) for v in table.iloc[:, col - 1].head(200)]) + 4
             sheet.column_dimensions[sheet.cell(row=1, column=col).column_letter].width = min(width, 70)
     out = io.BytesIO()

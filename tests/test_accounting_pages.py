@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 
 import openpyxl
@@ -84,6 +85,12 @@ def downloaded(monkeypatch) -> dict[str, bytes]:
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", build_now)
     return files
+
+
+def spanish_csv(data: bytes) -> list[dict]:
+    """The rows of a downloaded CSV read as a Spanish Excel reads it: UTF-8 with BOM, ';', CRLF line ends."""
+    assert data.startswith("\ufeff".encode()) and b"\r\n" in data
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
 def table(at, index: int = 0) -> list[dict]:
@@ -190,9 +197,9 @@ def test_pyg_exports_csv_excel_and_pdf_with_the_same_figures(world, downloaded):
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Descargar CSV", "Descargar Excel", "Descargar PDF"]
     [csv_name] = [n for n in downloaded if n.startswith("pyg-mano-") and n.endswith(".csv")]
-    rows = {r["line_code"]: r for r in csv.DictReader(io.StringIO(downloaded[csv_name].decode("utf-8")))}
-    assert (rows["49500"]["amount"], rows["49500"]["prior_amount"]) == ("-150.00", "400.00")
-    assert rows["40100"]["amount"] == "3000.00"
+    rows = {r["Código"]: r for r in spanish_csv(downloaded[csv_name])}
+    assert (rows["49500"]["Importe"], rows["49500"]["Importe anterior"]) == ("-150,00", "400,00")
+    assert rows["40100"]["Importe"] == "3000,00"
     [xlsx_name] = [n for n in downloaded if n.startswith("pyg-mano-") and n.endswith(".xlsx")]
     book = openpyxl.load_workbook(io.BytesIO(downloaded[xlsx_name]))
     assert book.sheetnames == ["Pérdidas y ganancias", "Mensual"]
@@ -223,8 +230,8 @@ def test_balance_shows_the_hand_known_totals_beside_the_prior_year_end_and_squar
     assert (lines["12700"]["A 15/03/2025"], lines["10000"]["A 15/03/2025"]) == ("6.420,00 €", "11.788,00 €")
     assert "cuadra" in texts(at) and not at.error
     [csv_name] = [n for n in downloaded if n.startswith("balance-mano-") and n.endswith(".csv")]
-    rows = {r["line_code"]: r for r in csv.DictReader(io.StringIO(downloaded[csv_name].decode("utf-8")))}
-    assert (rows["10000"]["amount"], rows["10000"]["prior_amount"]) == ("11788.00", "11788.00")
+    rows = {r["Código"]: r for r in spanish_csv(downloaded[csv_name])}
+    assert (rows["10000"]["Importe"], rows["10000"]["Importe anterior"]) == ("11788,00", "11788,00")
     assert any(n.startswith("balance-mano-") and n.endswith(".pdf") for n in downloaded)
 
 
@@ -295,8 +302,9 @@ def test_mayor_carries_the_opening_balance_into_a_mid_year_range_and_runs_the_ba
         ("5510002", "", "300,00 €"),
     ]
     name = [n for n in downloaded if n.startswith("mayor-5720001-mano-") and n.endswith(".csv")][-1]
-    rows = list(csv.DictReader(io.StringIO(downloaded[name].decode("utf-8"))))
-    assert [r["balance"] for r in rows] == ["4920.00", "4420.00", "4720.00", "4670.00"]
+    rows = spanish_csv(downloaded[name])
+    assert [r["Saldo"] for r in rows] == ["4920,00", "4420,00", "4720,00", "4670,00"]
+    assert all(re.fullmatch(r"\d{2}/\d{2}/\d{4}", r["Fecha"]) for r in rows)
 
 
 def test_mayor_pages_a_busy_account_and_keeps_the_running_balance(world, monkeypatch):
@@ -327,24 +335,24 @@ def test_mayor_exports_the_whole_range_not_just_the_page(world, monkeypatch, dow
     assert "Todo el periodo elegido (9 apuntes, todas las páginas, no solo la visible):" in texts(at)
     stem = "mayor-completo-5720001-20240101-20251231-mano-"
     [csv_name] = [n for n in downloaded if n.startswith(stem) and n.endswith(".csv")]
-    rows = list(csv.DictReader(io.StringIO(downloaded[csv_name].decode("utf-8"))))
-    assert [r["balance"] for r in rows] == [
-        "10000.00",  # capital
-        "4000.00",  # machine
-        "0.00",  # 2024 cierre
-        "4000.00",  # 2025 apertura
-        "6420.00",
-        "4920.00",
-        "4420.00",
-        "4720.00",
-        "4670.00",
+    rows = spanish_csv(downloaded[csv_name])
+    assert [r["Saldo"] for r in rows] == [
+        "10000,00",  # capital
+        "4000,00",  # machine
+        "0,00",  # 2024 cierre
+        "4000,00",  # 2025 apertura
+        "6420,00",
+        "4920,00",
+        "4420,00",
+        "4720,00",
+        "4670,00",
     ]
-    assert (rows[0]["date"], rows[0]["entry"], rows[0]["debit"]) == ("2024-01-01", "1", "10000.00")
+    assert (rows[0]["Fecha"], rows[0]["Asiento"], rows[0]["Debe"]) == ("01/01/2024", "1", "10000,00")
     [xlsx_name] = [n for n in downloaded if n.startswith(stem) and n.endswith(".xlsx")]
     sheet = openpyxl.load_workbook(io.BytesIO(downloaded[xlsx_name]))["Mayor"]
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0].startswith("Mano SL · Mayor 5720001") and "saldo inicial 0,00 €" in values[0][0]
-    body = values[values.index(("date", "entry", "description", "debit", "credit", "balance")) + 1 :]
+    body = values[values.index(("Fecha", "Asiento", "Concepto", "Debe", "Haber", "Saldo")) + 1 :]
     assert len(body) == 9 and [float(r[5]) for r in body][-1] == 4670.0  # real number cells
     at.date_input[0].set_value(date(2025, 7, 1)).run()
     at.date_input[1].set_value(date(2025, 7, 31)).run()  # no lines: no whole-range buttons either

@@ -3,8 +3,6 @@ download audited, no page without the grant, and the case-file scope and sharing
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pytest
@@ -17,7 +15,7 @@ from portal.db import get_engine
 from portal.settings import load_settings
 from reports import cases as case_reports
 from reports import invoices as invoice_reports
-from tests.test_accounting_pages import downloaded, select, table  # noqa: F401 - fixture
+from tests.test_accounting_pages import downloaded, select, spanish_csv, table  # noqa: F401 - fixture
 from tests.test_cases import HIDDEN_WORDS
 from tests.test_invoices import TODAY, pdf_bytes, write_company
 from tests.test_security import (
@@ -161,12 +159,12 @@ def test_facturas_exports_csv_with_the_hand_known_figures(world, downloaded):  #
     page_of("fina", "facturas")
     [name] = [n for n in downloaded if n.endswith(".csv")]
     assert name.startswith("facturas-desp-")
-    rows = list(csv.DictReader(io.StringIO(downloaded[name].decode("utf-8"))))
+    rows = spanish_csv(downloaded[name])
     assert [(r["Número"], r["Base imponible"], r["IVA"], r["Total"], r["Estado"]) for r in rows] == [
-        ("FD-2025-0004", "80.00", "16.80", "84.80", "Pendiente"),
-        ("FD-2025-0003", "60.00", "12.60", "63.60", "Vencida"),
-        ("FD-2025-0002", "250.50", "52.61", "265.53", "Pagada"),
-        ("FD-2025-0001", "100.00", "21.00", "106.00", "Pagada"),
+        ("FD-2025-0004", "80,00", "16,80", "84,80", "Pendiente"),
+        ("FD-2025-0003", "60,00", "12,60", "63,60", "Vencida"),
+        ("FD-2025-0002", "250,50", "52,61", "265,53", "Pagada"),
+        ("FD-2025-0001", "100,00", "21,00", "106,00", "Pagada"),
     ]
     assert any(n.endswith(".xlsx") for n in downloaded)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 import openpyxl
@@ -17,7 +16,7 @@ from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import labour as reports
-from tests.test_accounting_pages import downloaded, table  # noqa: F401 - fixture
+from tests.test_accounting_pages import downloaded, spanish_csv, table  # noqa: F401 - fixture
 from tests.test_labour import HIDDEN, write_company
 from tests.test_security import (
     PASSWORD,
@@ -115,8 +114,8 @@ def test_every_export_is_audited_when_the_file_is_built(world, downloaded):  # n
         "tabla=resumen_nominas; periodo=2025; filas=3; formato=xlsx",
     ]
     assert {(e["actor"], e["company"]) for e in exports} == {("parcial", "obra")}
-    rows = list(csv.DictReader(io.StringIO(downloaded[names[0]].decode("utf-8"))))
-    assert (rows[0]["month"], rows[0]["gross"], rows[0]["net"]) == ("1", "6000.00", "4560.00")
+    rows = spanish_csv(downloaded[names[0]])
+    assert (rows[0]["Mes"], rows[0]["Bruto"], rows[0]["Líquido"]) == ("1", "6000,00", "4560,00")
 
 
 def test_a_blocked_employee_is_absent_from_every_table_chart_and_export(world, downloaded):  # noqa: F811

@@ -23,7 +23,7 @@ from portal.db import get_engine
 from portal.settings import load_settings
 from reports import export, journal, ledger
 from reports.redaction import BLOCKED, HIDDEN, Redaction, redact, redaction_for
-from tests.test_accounting_pages import downloaded, table  # noqa: F401 - fixture
+from tests.test_accounting_pages import downloaded, spanish_csv, table  # noqa: F401 - fixture
 from tests.test_security import (
     PASSWORD,
     World,
@@ -221,7 +221,7 @@ def test_every_journal_ledger_and_entry_read_of_a_page_passes_the_redaction():
 
 
 def csv_rows(data: bytes) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    return spanish_csv(data)
 
 
 def named(downloaded: dict, prefix: str, suffix: str) -> bytes:  # noqa: F811
@@ -260,9 +260,9 @@ def test_a_blocked_employee_reads_empleado_bloqueado_on_every_page_and_file(worl
     page = csv_rows(named(downloaded, "mayor-6400000-nomi-", ".csv"))
     whole = csv_rows(named(downloaded, "mayor-completo-6400000-", ".csv"))
     for rows in (page, whole):
-        assert [(r["description"], r["debit"], r["balance"]) for r in rows] == [
-            (BLOCKED, "2000.00", "2000.00"),
-            ("Nómina 01/2025 NIE X-1234567-L", "1500.00", "3500.00"),
+        assert [(r["Concepto"], r["Debe"], r["Saldo"]) for r in rows] == [
+            (BLOCKED, "2000,00", "2000,00"),
+            ("Nómina 01/2025 NIE X-1234567-L", "1500,00", "3500,00"),
         ]
     sheet = openpyxl.load_workbook(io.BytesIO(named(downloaded, "mayor-completo-6400000-", ".xlsx")))["Mayor"]
     cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
@@ -289,11 +289,11 @@ def test_a_blocked_employee_reads_empleado_bloqueado_on_every_page_and_file(worl
         ("4650000", BLOCKED),
         ("4650000", "Líquido nómina 01/2025 x1234567l"),
     ]
-    assert [r["balance"] for r in csv_rows(named(downloaded, "mayor-completo-4650000-", ".csv"))] == [
-        "-1570.00",
-        "-2822.50",
-        "-1252.50",
-        "0.00",
+    assert [r["Saldo"] for r in csv_rows(named(downloaded, "mayor-completo-4650000-", ".csv"))] == [
+        "-1570,00",
+        "-2822,50",
+        "-1252,50",
+        "0,00",
     ]
     assert not [w for w in ANA_WORDS if w in everything_drawn(at)]
 
@@ -352,7 +352,7 @@ def test_no_export_is_built_on_a_rerun_only_when_its_button_is_clicked(world, mo
         return real(self, data_callable, mimetype, coordinates, file_name, **kwargs)
 
     built: list[str] = []
-    for module, name in ((export, "to_csv"), (export, "to_xlsx"), (export, "statement_pdf"), (journal, "to_csv")):
+    for module, name in ((export, "to_csv_es"), (export, "to_xlsx"), (export, "statement_pdf"), (journal, "to_csv")):
         original = getattr(module, name)
 
         def spy(*args, _original=original, _name=f"{module.__name__}.{name}", **kwargs):
@@ -372,6 +372,6 @@ def test_no_export_is_built_on_a_rerun_only_when_its_button_is_clicked(world, mo
     assert built == ["reports.journal.to_csv"]
     assert rows[1] == ["05/02/2025", "3", "4650000", BLOCKED, "1570,00", "", ""]
     [whole] = [f for n, f in deferred.items() if n.startswith("mayor-completo-6400000-") and n.endswith(".csv")]
-    assert [r["description"] for r in csv_rows(whole().encode("utf-8"))] == [BLOCKED, "Nómina 01/2025 NIE X-1234567-L"]
+    assert [r["Concepto"] for r in csv_rows(whole())] == [BLOCKED, "Nómina 01/2025 NIE X-1234567-L"]
     [pdf] = [f for n, f in deferred.items() if n.startswith("pyg-nomi-") and n.endswith(".pdf")]
     assert pdf().startswith(b"%PDF")

@@ -28,7 +28,6 @@ Bianchi» 40,00 (Σ 525,00 = the credit balance of 400 + 410).
 from __future__ import annotations
 
 import ast
-import csv
 import io
 import json
 from datetime import date
@@ -47,7 +46,7 @@ from reports import ledger, periods, statements
 from reports import treasury as treasury_reports
 from reports.redaction import BLOCKED, HIDDEN, Redaction, naming
 from reports.trial_balance import trial_balance
-from tests.test_accounting_pages import downloaded, table  # noqa: F401 - fixture
+from tests.test_accounting_pages import downloaded, spanish_csv, table  # noqa: F401 - fixture
 from tests.test_payroll_privacy import ANA, BRUNO, EMPLOYEES, PAYROLL
 from tests.test_security import PASSWORD, World, client, everything_drawn, make_world, open_page, signed_in
 from tests.test_treasury import BANK_A, IBAN_A, ITEMS_HEADER, account_records, n43
@@ -370,7 +369,7 @@ def named(downloaded: dict, prefix: str, suffix: str) -> bytes:  # noqa: F811
 
 
 def csv_rows(data: bytes) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    return spanish_csv(data)
 
 
 def cells(data: bytes) -> list:
@@ -381,7 +380,7 @@ def cells(data: bytes) -> list:
 def sheet_rows(data: bytes, sheet: str) -> list[dict]:
     """The rows of an exported sheet under its header row (the title and stamp rows above it left out)."""
     values = [row for row in openpyxl.load_workbook(io.BytesIO(data))[sheet].iter_rows(values_only=True) if any(row)]
-    header = next(i for i, row in enumerate(values) if "account" in row or "counterparty" in row)
+    header = next(i for i, row in enumerate(values) if "Cuenta" in row or "Tercero" in row)
     return [dict(zip(values[header], row, strict=True)) for row in values[header + 1 :]]
 
 
@@ -451,12 +450,16 @@ def test_a_blocked_employee_reads_empleado_bloqueado_in_sumas_y_saldos_and_its_f
     assert sums(at) == sums_as(ANAS, BLOCKED)
     assert f"Sumas iguales: debe y haber suman {TOTAL}." in screen(at)
     rows = csv_rows(named(downloaded, "sumas-saldos-priv-", ".csv"))
-    assert [(r["account"], r["name"]) for r in rows] == [(a, n) for a, n, *_ in sums_as(ANAS, BLOCKED)[:-1]]
-    assert sum(D(r["debit"]) for r in rows) == sum(D(r["credit"]) for r in rows) == D("19442.50")
-    assert [r["balance"] for r in rows if r["account"] in ANAS] == ["-85.00", "0.00", "2000.00"]
+    assert [(r["Cuenta"], r["Nombre"]) for r in rows] == [(a, n) for a, n, *_ in sums_as(ANAS, BLOCKED)[:-1]]
+    assert (
+        sum(D(r["Debe"].replace(",", ".")) for r in rows)
+        == sum(D(r["Haber"].replace(",", ".")) for r in rows)
+        == D("19442.50")
+    )
+    assert [r["Saldo"] for r in rows if r["Cuenta"] in ANAS] == ["-85,00", "0,00", "2000,00"]
     sheet = sheet_rows(named(downloaded, "sumas-saldos-priv-", ".xlsx"), "Sumas y saldos")
-    assert [(r["account"], r["name"]) for r in sheet] == [(r["account"], r["name"]) for r in rows]
-    assert sum(r["debit"] for r in sheet) == sum(r["credit"] for r in sheet) == 19442.5  # real number cells
+    assert [(r["Cuenta"], r["Nombre"]) for r in sheet] == [(r["Cuenta"], r["Nombre"]) for r in rows]
+    assert sum(r["Debe"] for r in sheet) == sum(r["Haber"] for r in sheet) == 19442.5  # real number cells
     assert not lower_leaks(screen(at) + files_text(downloaded), ANA_WORDS)
     assert naming([screen(at), files_text(downloaded)], [ANA]) == [False, False]
     assert "Bruno Bianchi" in screen(at)  # the other employee is still named
@@ -485,9 +488,9 @@ def test_the_mayor_search_picker_header_entries_and_files_of_a_hidden_account(wo
     assert whole_book[0] == (
         f"Privada Ejemplo SL · Mayor 4650001 {BLOCKED} · del 01/01/2025 al 25/02/2025 · saldo inicial 0,00 €"
     )
-    assert [r["balance"] for r in csv_rows(named(downloaded, "mayor-completo-4650001-", ".csv"))] == [
-        "-1570.00",
-        "0.00",
+    assert [r["Saldo"] for r in csv_rows(named(downloaded, "mayor-completo-4650001-", ".csv"))] == [
+        "-1570,00",
+        "0,00",
     ]
     choose(at, "Ver el asiento completo", (2025, 3, date(2025, 1, 31)))
     assert [(r["Cuenta"], r["Nombre"], r["Debe"], r["Haber"]) for r in frame_with(at, "Nombre")] == [
@@ -561,10 +564,10 @@ def test_tesoreria_shows_a_blocked_employee_as_empleado_bloqueado_on_every_tab_a
     ]
     assert {m.label: m.value for m in at.metric}["Pagos pendientes"] == "525,00 €"
     rows = csv_rows(named(downloaded, "pagos-pendientes-priv-", ".csv"))
-    assert [(r["counterparty"], r["nif"], r["total"]) for r in rows] == [
-        ("Gamma SL", "B46161493", "400.00"),
-        (BLOCKED, "", "85.00"),
-        ("Bruno Bianchi", "X1234567L", "40.00"),
+    assert [(r["Tercero"], r["NIF"], r["Total"]) for r in rows] == [
+        ("Gamma SL", "B46161493", "400,00"),
+        (BLOCKED, "", "85,00"),
+        ("Bruno Bianchi", "X1234567L", "40,00"),
     ]
     at = show_tab(at, world, "Próximos vencimientos")
     assert [(r["Efecto"], r["Tercero"], r["Documento"], r["Importe"]) for r in table(at)] == [
@@ -574,11 +577,11 @@ def test_tesoreria_shows_a_blocked_employee_as_empleado_bloqueado_on_every_tab_a
         ("P1", "Gamma SL", "G-1", "-400,00 €"),
     ]  # every one overdue by now: all listed
     rows = csv_rows(named(downloaded, "vencimientos-priv-", ".csv"))
-    assert [(r["number"], r["counterparty"], r["nif"], r["account"], r["signed"]) for r in rows] == [
-        ("C1", "Alonso Ruiz Anabel SL", "B46082301", "4300001", "1210.00"),
-        ("P2", BLOCKED, "", "4100002", "-85.00"),
-        ("P3", "Bruno Bianchi", "X1234567L", "4100003", "-40.00"),
-        ("P1", "Gamma SL", "B46161493", "4000001", "-400.00"),
+    assert [(r["Número"], r["Tercero"], r["NIF"], r["Cuenta"], r["Importe con signo"]) for r in rows] == [
+        ("C1", "Alonso Ruiz Anabel SL", "B46082301", "4300001", "1210,00"),
+        ("P2", BLOCKED, "", "4100002", "-85,00"),
+        ("P3", "Bruno Bianchi", "X1234567L", "4100003", "-40,00"),
+        ("P1", "Gamma SL", "B46161493", "4000001", "-400,00"),
     ]
     at = show_tab(at, world, "Bancos")
     at = show_tab(at, world, "Previsión 13 semanas")

@@ -4,8 +4,6 @@ impuestos grant."""
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from datetime import date
 
@@ -19,7 +17,7 @@ from portal.db import get_engine
 from portal.settings import load_settings
 from reports import tax_calendar as cal
 from reports import taxes as reports
-from tests.test_accounting_pages import downloaded, table  # noqa: F401 - fixture
+from tests.test_accounting_pages import downloaded, spanish_csv, table  # noqa: F401 - fixture
 from tests.test_security import (
     PASSWORD,
     ROOT,
@@ -112,10 +110,10 @@ def test_each_vat_table_exports_csv_and_excel(world, downloaded):  # noqa: F811
     assert stems == ["modelo-303-2024-fisco", "modelo-390-2024-fisco"]
     assert sorted(n.rsplit(".", 1)[1] for n in downloaded) == ["csv", "csv", "xlsx", "xlsx"]
     [vat_csv] = [content for name, content in downloaded.items() if name.startswith("modelo-303") and ".csv" in name]
-    rows = list(csv.DictReader(io.StringIO(vat_csv.decode("utf-8"))))
-    assert [(r["period"], r["output_vat"], r["input_vat"], r["final_result"]) for r in rows] == [
-        ("1T", "260.00", "84.00", "176.00"),
-        ("2T", "105.00", "210.00", "-105.00"),
+    rows = spanish_csv(vat_csv)
+    assert [(r["Periodo"], r["IVA repercutido"], r["IVA soportado"], r["Resultado final"]) for r in rows] == [
+        ("1T", "260,00", "84,00", "176,00"),
+        ("2T", "105,00", "210,00", "-105,00"),
     ]
 
 

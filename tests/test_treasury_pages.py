@@ -3,7 +3,6 @@ tests/test_treasury.py moved so that its 10/03/2025 is today: every figure below
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 
@@ -18,7 +17,7 @@ from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
 from reports import treasury as reports
-from tests.test_accounting_pages import downloaded, table  # noqa: F401 - fixture
+from tests.test_accounting_pages import downloaded, spanish_csv, table  # noqa: F401 - fixture
 from tests.test_security import (
     PASSWORD,
     ROOT,
@@ -114,10 +113,10 @@ def test_the_ageing_tables_export_to_csv_and_excel(world, downloaded):  # noqa: 
         f"pagos-pendientes-caja-{snapshot}.csv",
         f"pagos-pendientes-caja-{snapshot}.xlsx",
     ]
-    rows = list(csv.DictReader(io.StringIO(downloaded[f"cobros-pendientes-caja-{snapshot}.csv"].decode("utf-8"))))
-    assert [(r["counterparty"], r["total"], r["overdue"], r["overdue_31_60"]) for r in rows] == [
-        ("Alfa SL", "1650.00", "1150.00", "1000.00"),
-        ("Beta SA", "1200.00", "500.00", "0.00"),
+    rows = spanish_csv(downloaded[f"cobros-pendientes-caja-{snapshot}.csv"])
+    assert [(r["Tercero"], r["Total"], r["Vencido"], r["Vencido 31-60 días"]) for r in rows] == [
+        ("Alfa SL", "1650,00", "1150,00", "1000,00"),
+        ("Beta SA", "1200,00", "500,00", "0,00"),
     ]
     book = openpyxl.load_workbook(io.BytesIO(downloaded[f"pagos-pendientes-caja-{snapshot}.xlsx"]))
     values = [c for row in book.active.iter_rows(values_only=True) for c in row]

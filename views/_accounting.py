@@ -319,7 +319,7 @@ def downloads(
     columns = st.columns(3 if statement is not None else 2)
     columns[0].download_button(
         "Descargar CSV",
-        lambda: export.to_csv(csv_table),
+        lambda: export.to_csv_es(csv_table),
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -26,7 +26,7 @@ def whole_range_downloads(books: _accounting.Books, account: str, start: date, e
         return
 
     def csv_text() -> str:
-        return export.to_csv(export.ledger_table(ledger.whole_ledger(snapshot, account, start, end, hide=hide)))
+        return export.to_csv_es(export.ledger_table(ledger.whole_ledger(snapshot, account, start, end, hide=hide)))
 
     def workbook() -> bytes:
         card = ledger.whole_ledger(snapshot, account, start, end, hide=hide)

@@ -93,7 +93,7 @@ with _ui.errors_shown():
     st.dataframe(flagged(summary, ["Diferencia cobros", "Diferencia pagos"]), hide_index=True)
     st.download_button(
         "Descargar CSV",
-        lambda: export.to_csv(summary),
+        lambda: export.to_csv_es(summary),
         file_name="control-cartera.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -286,7 +286,7 @@ def downloads(books: _accounting.Books, table: str, period: str, sheets: dict[st
     left, right = st.columns(2)
     left.download_button(
         "Descargar CSV",
-        audited_file(books, table, period, len(first), "csv", lambda: export.to_csv(first)),
+        audited_file(books, table, period, len(first), "csv", lambda: export.to_csv_es(first)),
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",
