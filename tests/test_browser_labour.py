@@ -12,6 +12,7 @@ from portal.db import get_engine
 from portal.settings import load_settings
 from tests.browser_signin import sign_in
 from tests.portal_browser import chromium, click_download, running_portal
+from tests.test_accounting_pages import spanish_csv
 from tests.test_labour import write_company
 
 pytestmark = pytest.mark.browser
@@ -52,7 +53,8 @@ def test_a_client_with_the_module_opens_laboral_and_each_view_and_export_is_audi
         button.wait_for()
         download = click_download(page, button)  # built (and audited) on the click
         assert download.suggested_filename == "laboral-resumen_nominas-obra-2025.csv"
-        assert "6000.00" in download.path().read_text(encoding="utf-8")
+        rows = spanish_csv(download.path().read_bytes())  # as a Spanish Excel opens it: BOM, ';', decimal comma
+        assert (rows[0]["Mes"], rows[0]["Bruto"], rows[0]["Líquido"]) == ("1", "6000,00", "4560,00")
         page.get_by_role("tab", name="Plantilla media y su evolución").click()
         page.get_by_text("Plantilla media por tipo de contrato").wait_for()
         assert page.get_by_text("Traceback").count() == 0

@@ -13,6 +13,7 @@ from portal.db import get_engine
 from portal.settings import load_settings
 from tests.browser_signin import sign_in
 from tests.portal_browser import chromium, click_download, running_portal
+from tests.test_accounting_pages import spanish_csv
 from tests.test_treasury import TODAY, write_company
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,15 @@ def test_a_client_with_the_module_opens_tesoreria_exports_and_sees_the_forecast(
         button = page.get_by_role("button", name="Descargar CSV").first
         download = click_download(page, button)  # built (and audited) on the click
         assert download.suggested_filename.startswith("cobros-pendientes-caja-")
-        assert "Alfa SL,B46082301,3,1650.00,1150.00" in download.path().read_text(encoding="utf-8")
+        rows = spanish_csv(download.path().read_bytes())  # as a Spanish Excel opens it: BOM, ';', decimal comma
+        first = rows[0]
+        assert (first["Tercero"], first["NIF"], first["Efectos"], first["Total"], first["Vencido"]) == (
+            "Alfa SL",
+            "B46082301",
+            "3",
+            "1650,00",
+            "1150,00",
+        )
         page.get_by_role("tab", name="Previsión 13 semanas").click()
         page.get_by_text("Previsión de tesorería a 13 semanas (€)").wait_for()
         page.get_by_text("saldo bancario de partida 2.395,00 €").wait_for()
