@@ -444,3 +444,9 @@ def test_the_pages_only_show_the_selected_company(world):
         drawn = drawn_with_options(at)
         assert "7.777,77" in drawn or "4300009" in drawn, url_path
         assert "Mano SL" not in drawn and "3.000,00" not in drawn and "4300001" not in drawn, url_path
+
+
+def test_a_closed_year_defaults_to_the_whole_year(world):
+    at = page_of("lola", "contabilidad_pyg")  # the books of «mano» run to the end of 2025
+    [kind] = [s for s in at.selectbox if s.label == "Periodo"]
+    assert kind.value == "year"

@@ -518,7 +518,7 @@ def test_the_pyg_and_balance_drill_downs_and_the_expense_chart_of_a_hidden_accou
     ]
     assert options(at, "Ver el mayor de una cuenta")[0] == f"6400001 · {BLOCKED}"
     choose(at, "Ver el mayor de una cuenta", "6400001")
-    assert f"6400001 · {BLOCKED} · del 01/01/2025 al 31/12/2025" in screen(at)
+    assert f"6400001 · {BLOCKED} · del 01/01/2025 al 25/02/2025" in screen(at)  # an open year: «Año hasta la fecha»
     assert {m.label: m.value for m in at.metric}["Saldo final"] == "2.000,00 €"
     assert (
         cells(named(downloaded, "mayor-6400001-priv-", ".xlsx"))[0] == f"Privada Ejemplo SL · Mayor 6400001 {BLOCKED}"
@@ -627,3 +627,10 @@ def test_hidden_payroll_names_leave_no_employee_named_for_users_without_the_labo
     at = open_page(signed_in("todo"), "tesoreria")
     assert [r[0] for r in ageing_of(at, 1)] == ["Gamma SL", "Alonso Ruiz, Ana", BLOCKED, "TOTAL"]
     assert not lower_leaks(screen(at) + files_text(downloaded), BRUNO_WORDS)
+
+
+def test_an_open_year_defaults_to_year_to_date(world):
+    at = open_page(signed_in("conta"), "contabilidad_pyg")  # the books end on 25/02/2025: 2025 is still open
+    [kind] = [s for s in at.selectbox if s.label == "Periodo"]
+    assert kind.value == "ytd"
+    assert "Cuenta de pérdidas y ganancias PYMES · Ejercicio 2025 hasta el 25/02/2025" in screen(at)

@@ -183,8 +183,15 @@ def period_picker(books: Books, name: str) -> periods.Period:
     year = left.selectbox(
         "Ejercicio", fiscal_years(books), format_func=calendar.year_label, key=books.widget_key(f"{name}-year")
     )
+    latest = fiscal_years(books)[0]
+    still_open = calendar.start(latest) <= last < calendar.end(latest)  # compare like with like by default
+    kinds = list(PERIOD_KINDS)
     kind = middle.selectbox(
-        "Periodo", list(PERIOD_KINDS), format_func=PERIOD_KINDS.get, key=books.widget_key(f"{name}-kind")
+        "Periodo",
+        kinds,
+        index=kinds.index("ytd") if still_open else 0,
+        format_func=PERIOD_KINDS.get,
+        key=books.widget_key(f"{name}-kind"),
     )
     start, end = calendar.start(year), calendar.end(year)
     if kind == "quarter":
