@@ -3,13 +3,20 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+MAIL_PORT ?= 8025
 
 .PHONY: run test venv dev lint format bench demo load clean-data
 
-run: venv  ## Start the portal on the demo firm (generates and loads it when absent) and one load worker
+run: venv  ## Start the portal on the demo firm (generates and loads it when absent), one load worker, the demo mailbox
 	PORT=$(PORT) $(BIN)/python bootstrap.py
-	# app.py behind web/ (headers, cookies, limits); the worker runs «Cargar ahora» and stops with the portal
-	$(BIN)/python -m etl worker & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	# app.py behind web/ (headers, cookies, limits); the worker runs «Cargar ahora» and retries queued e-mail;
+	# without PORTAL_SMTP_HOST the demo's e-mail goes to a local catcher (data/mailbox/, staff page Correo)
+	if [ -z "$$PORTAL_SMTP_HOST" ]; then \
+	  export PORTAL_SMTP_HOST=127.0.0.1 PORTAL_SMTP_PORT=$(MAIL_PORT) PORTAL_DEMO_MAILBOX="$(CURDIR)/data/mailbox"; \
+	  $(BIN)/python -m ops mailbox --port $(MAIL_PORT) & mailbox=$$!; \
+	fi; \
+	$(BIN)/python -m etl worker & worker=$$!; \
+	trap 'kill $$worker $$mailbox 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python server.py --address 127.0.0.1 --port $(PORT)
 
 test: dev  ## Install everything and run the whole suite (lint + unit + AppTest + browser, SQLite + PostgreSQL)

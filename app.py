@@ -40,6 +40,7 @@ PAGES = (
     PageSpec("views/modulos.py", "Módulos", "modulos", ":material/tune:", roles=("staff",)),
     PageSpec("views/auditoria.py", "Auditoría", "auditoria", ":material/history:", roles=("staff",)),
     PageSpec("views/buzon.py", "Documentos y buzón", "buzon", ":material/inbox:", roles=("staff",)),
+    PageSpec("views/correo.py", "Correo", "correo", ":material/outgoing_mail:", roles=("staff",)),
     PageSpec(
         "views/control_iva.py", "Control de IVA", "control-iva", ":material/fact_check:", ("staff",), None, "Controles"
     ),

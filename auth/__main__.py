@@ -217,8 +217,10 @@ def add_user(settings: Settings, engine: Engine, args: argparse.Namespace, actor
         access.set_grants(engine, login, code, chosen, actor=actor)
     print(f"Usuario «{login}» creado (sin contraseña: la elige con el enlace de activación).")
     if args.send:
-        accounts.send_credentials(settings, engine, login, actor=actor)
-        print(f"Enlace de activación enviado a {args.email.strip()}.")
+        posted = accounts.send_credentials(settings, engine, login, actor=actor)
+        print(
+            f"Enlace de activación enviado a {args.email.strip()}." if posted.sent else accounts.queued_notice(posted)
+        )
 
 
 def list_all(engine: Engine) -> None:
@@ -411,8 +413,10 @@ def main(argv: list[str] | None = None) -> int:
             accounts.force_logout(engine, args.username, actor=actor)
             print(f"Sesiones de «{args.username}» cerradas.")
         elif command == "send-credentials":
-            accounts.send_credentials(settings, engine, args.username, actor=actor)
-            print(f"Enlace de activación enviado a «{args.username}».")
+            posted = accounts.send_credentials(settings, engine, args.username, actor=actor)
+            print(
+                f"Enlace de activación enviado a «{args.username}»." if posted.sent else accounts.queued_notice(posted)
+            )
         elif command == "mfa-reset":
             mfa.reset(engine, args.username, actor=actor)
             print(f"Segundo factor de «{args.username}» restablecido; sus sesiones abiertas se han cerrado.")

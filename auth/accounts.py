@@ -75,10 +75,12 @@ def _store_password(conn: Connection, user_id: int, password_hash: str) -> None:
 
 def send_credentials(
     settings: Settings, engine: Engine, username: str, *, actor: str, now: datetime | None = None
-) -> None:
+) -> mail.Posted:
     """E-mail the user its user code and a one-time activation link (earlier activation links stop working).
 
-    The new link replaces the earlier ones only if the message leaves: a mail failure rolls the token back.
+    The new link replaces the earlier ones unless the server refuses the message for good (the recipient): then
+    the token rolls back and MailError says why. A server that cannot take it now leaves it in the outbox, retried
+    until the link expires; the result says which (``sent``).
     """
     user = _existing(engine, username)
     if not user["active"]:
@@ -93,13 +95,25 @@ def send_credentials(
     with engine.begin() as conn:
         token = tokens.issue(conn, user["id"], "activation", ttl=ttl, now=moment)
         body = _credentials_body(settings, user, link(settings, "activar", token), until, office)
-        mail.send(settings, user["email"], subject, body, reply_to=office)
+        posted = mail.post(
+            conn, settings, user["email"], subject, body, kind="credentials", reply_to=office,
+            expires_at=moment + ttl, now=moment,
+        )  # fmt: skip
     audit.by_staff(
         engine,
         "credentials_sent",
         actor=actor,
         target=user["username"],
-        detail=f"enlace de activación válido hasta {until}",
+        detail=f"enlace de activación válido hasta {until}" + ("" if posted.sent else f"; en cola: {posted.error}"),
+    )
+    return posted
+
+
+def queued_notice(posted: mail.Posted) -> str:
+    """What staff are told when the credentials e-mail waits in the outbox (it has not left yet)."""
+    return (
+        f"El servidor de correo no lo ha aceptado ahora ({posted.error}). El mensaje queda en cola (página Correo) "
+        "y el portal lo reintentará hasta que caduque el enlace."
     )
 
 
@@ -200,22 +214,14 @@ def _send_reset(settings: Settings, engine: Engine, identifier: str, now: dateti
         if _resets_in_last_hour(engine, user["id"], moment) >= settings.reset_emails_per_hour:
             outcomes.append(f"no enviado a {user['username']}: límite de {settings.reset_emails_per_hour} por hora")
             continue
-        ttl = timedelta(minutes=settings.reset_minutes)
-        token = tokens.issue(engine, user["id"], "reset", ttl=ttl, now=moment)
-        body = (
-            f"Hola{' ' + user['name'] if user['name'] else ''}:\n\n"
-            f"Se ha pedido una nueva contraseña para el usuario {user['username']} del Portal del Cliente "
-            f"de {settings.firm_name}.\n\n"
-            f"Para elegirla, abra este enlace (sirve una sola vez y hasta el {fmt.datetime_es(moment + ttl)}, "
-            f"hora de Madrid):\n{link(settings, 'restablecer', token)}\n\n"
-            "Si no lo ha pedido usted, ignore este mensaje: su contraseña actual sigue siendo válida.\n"
-        )
-        subject = f"{settings.firm_name}: nueva contraseña del Portal del Cliente"
         try:
-            mail.send(settings, user["email"], subject, body, reply_to=_office_address(settings, user) or None)
-            outcomes.append(f"enlace enviado a {user['username']}")
+            with engine.begin() as conn:  # a refusal for good rolls the token back
+                posted = _mail_reset(settings, conn, user, moment)
         except PortalError as exc:
             outcomes.append(f"no se pudo enviar a {user['username']}: {exc}")
+        else:
+            queued = f"en cola ({posted.error})"
+            outcomes.append(f"enlace {'enviado' if posted.sent else queued} a {user['username']}")
     audit.record(
         engine,
         "password_reset_requested",
@@ -224,6 +230,33 @@ def _send_reset(settings: Settings, engine: Engine, identifier: str, now: dateti
         target=wanted,
         detail="; ".join(outcomes) or "ningún usuario activo con ese usuario o correo",
         at=moment,
+    )
+
+
+def _mail_reset(settings: Settings, conn: Connection, user: dict, moment: datetime) -> mail.Posted:
+    """Issue a reset link and post it to the user, in the caller's transaction."""
+    ttl = timedelta(minutes=settings.reset_minutes)
+    token = tokens.issue(conn, user["id"], "reset", ttl=ttl, now=moment)
+    body = (
+        f"Hola{' ' + user['name'] if user['name'] else ''}:\n\n"
+        f"Se ha pedido una nueva contraseña para el usuario {user['username']} del Portal del Cliente "
+        f"de {settings.firm_name}.\n\n"
+        f"Para elegirla, abra este enlace (sirve una sola vez y hasta el {fmt.datetime_es(moment + ttl)}, "
+        f"hora de Madrid):\n{link(settings, 'restablecer', token)}\n\n"
+        "Si no lo ha pedido usted, ignore este mensaje: su contraseña actual sigue siendo válida.\n"
+    )
+    subject = f"{settings.firm_name}: nueva contraseña del Portal del Cliente"
+    reply_to = _office_address(settings, user) or None
+    return mail.post(
+        conn,
+        settings,
+        user["email"],
+        subject,
+        body,
+        kind="reset",
+        reply_to=reply_to,
+        expires_at=moment + ttl,
+        now=moment,
     )
 
 
@@ -296,8 +329,11 @@ def set_password(settings: Settings, engine: Engine, username: str, password: st
     users.revoke_sessions(engine, user["username"], reason="password")
 
 
-def send_contact(settings: Settings, engine: Engine, user: dict, company: str, subject: str, body: str) -> None:
-    """E-mail a client's message about one of its companies to the office (reply-to: the client)."""
+def send_contact(settings: Settings, engine: Engine, user: dict, company: str, subject: str, body: str) -> mail.Posted:
+    """E-mail a client's message about one of its companies to the office (reply-to: the client).
+
+    A server that cannot take it now leaves it in the outbox, retried until sent: the message is never lost.
+    """
     fresh = users.get_user(engine, str(user.get("username", "")))
     if fresh is None or fresh["role"] != "client" or users.access_problem(fresh) is not None:
         raise AccountError("Vuelva a iniciar sesión para escribir al despacho.")
@@ -324,16 +360,21 @@ def send_contact(settings: Settings, engine: Engine, user: dict, company: str, s
         f"{body}\n"
     )
     reply_to = fresh["email"].strip() or None
-    mail.send(settings, to, f"[{settings.firm_name}] {company_name}: {subject}", text, reply_to=reply_to)
-    audit.record(
-        engine,
-        "contact_message",
-        actor=fresh["username"],
-        actor_role="client",
-        company=company,
-        target=to,
-        detail=f"asunto: {subject}",
-    )
+    with engine.begin() as conn:
+        posted = mail.post(
+            conn, settings, to, f"[{settings.firm_name}] {company_name}: {subject}", text, kind="contact",
+            reply_to=reply_to,
+        )  # fmt: skip
+        audit.record(
+            conn,
+            "contact_message",
+            actor=fresh["username"],
+            actor_role="client",
+            company=company,
+            target=to,
+            detail=f"asunto: {subject}" + ("" if posted.sent else "; en cola para reintento"),
+        )
+    return posted
 
 
 # --- staff actions (pages and CLI share them; each writes its audit record) ----------------------------------------

@@ -12,6 +12,7 @@ on PostgreSQL also an advisory lock) refuses the second, and its run is recorded
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from huey.api import Huey, TaskWrapper
 from sqlalchemy.engine import make_url
 
 from etl import service
-from portal import clock
+from portal import clock, mail
+from portal.db import get_engine
 from portal.settings import Settings, load_settings
 
 QUEUE_NAME = "portal-loads"
@@ -42,6 +44,7 @@ class QueuedLoad:
     requested_at: datetime
 
 
+log = logging.getLogger(__name__)
 _queues: dict[str, tuple[Huey, TaskWrapper]] = {}
 _queues_lock = threading.Lock()
 _worker_settings: Settings | None = None  # the settings a worker runs its jobs with (set by work() and drain())
@@ -127,8 +130,27 @@ def drain(settings: Settings) -> int:
     return done
 
 
+def retry_mail(settings: Settings, stop: threading.Event) -> None:
+    """Every ``PORTAL_MAIL_RETRY_SECONDS``, try again the e-mails waiting in the outbox (until ``stop``)."""
+    engine = get_engine(settings.db_url)
+    while not stop.wait(settings.mail_retry_seconds):
+        try:
+            mail.retry_due(engine, settings)
+        except Exception:  # a database hiccup must not end the worker: the next round tries again
+            log.exception("Reintento del correo en cola fallido")
+
+
 def work(settings: Settings, *, workers: int = 1) -> None:
-    """Run the consumer until SIGINT/SIGTERM: ``workers`` threads, each one job at a time (huey's own loop)."""
+    """Run the consumer until SIGINT/SIGTERM: ``workers`` threads, each one job at a time (huey's own loop).
+
+    Beside it a thread retries the e-mails waiting in the outbox (every worker on every machine may: each message
+    is claimed by one of them at a time).
+    """
     huey = queue_of(settings)
-    with _running_with(settings):
-        huey.create_consumer(workers=workers, worker_type="thread", periodic=False, check_worker_health=True).run()
+    stop = threading.Event()
+    threading.Thread(target=retry_mail, args=(settings, stop), name="mail-retry", daemon=True).start()
+    try:
+        with _running_with(settings):
+            huey.create_consumer(workers=workers, worker_type="thread", periodic=False, check_worker_health=True).run()
+    finally:
+        stop.set()

@@ -1,4 +1,4 @@
-"""Command line of the installation's jobs: ``notify`` (e-mail digest), ``schedule``, ``backup`` and ``restore``."""
+"""Command line of the installation's jobs: ``notify`` (digest), ``schedule``, ``backup``, ``restore``, ``mailbox``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ops import backup, schedule
+from ops import backup, mailbox, schedule
 from portal.db import get_engine
 from portal.errors import PortalError
 from portal.settings import load_settings, restrict_new_files
@@ -14,6 +14,7 @@ from services import notify
 
 STATUS_ES = {
     "sent": "enviado",
+    "queued": "en cola (el servidor de correo no respondió; se reintentará)",
     "failed": "FALLIDO",
     "already_sent": "ya enviado hoy",
     "nothing_new": "sin novedades",
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("dest", metavar="DESTINO", type=Path, help="carpeta nueva o vacía donde se escribe la copia")
     r = sub.add_parser("restore", help="restaura una copia sobre una carpeta de datos y una base de datos vacías")
     r.add_argument("src", metavar="ORIGEN", type=Path, help="carpeta de la copia (se verifica entera antes de nada)")
+    m = sub.add_parser(
+        "mailbox", help="buzón de demostración: servidor SMTP local que guarda cada correo en una carpeta"
+    )
+    m.add_argument(
+        "--dir", type=Path, help="carpeta de los mensajes (PORTAL_DEMO_MAILBOX; por defecto <datos>/mailbox)"
+    )
+    m.add_argument("--port", type=int, default=8025, help="puerto SMTP en 127.0.0.1 (8025)")
     return parser
 
 
@@ -75,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "schedule":
             settings = load_settings()
             schedule.run_scheduler(settings, cron=args.cron or settings.schedule_cron, once=args.once)
+            return 0
+        if args.command == "mailbox":
+            settings = load_settings()
+            mailbox.serve(args.dir or settings.demo_mailbox or settings.data_dir / "mailbox", port=args.port)
             return 0
         if args.command in ("backup", "restore"):
             return cmd_backup_or_restore(args.command, args.dest if args.command == "backup" else args.src)

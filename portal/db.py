@@ -262,6 +262,27 @@ mfa_recovery_codes = Table(  # single-use recovery codes of the second factor, s
     Column("used_at", DateTime(timezone=True), nullable=True),
 )
 
+# --- Mail outbox (migration 0006) ---------------------------------------------------------------------------------
+
+mail_outbox = Table(  # every e-mail the portal sends; one the SMTP server did not take waits here and is retried
+    "mail_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),  # credentials, reset, contact, digest, ...
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("reply_to", String(320), nullable=False, default=""),
+    Column("body", Text, nullable=True),  # only while it waits: emptied once sent, refused or expired
+    Column("status", String(16), nullable=False, index=True),  # pending, sent, refused, expired
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),  # a retrier is sending it (until then)
+    Column("expires_at", DateTime(timezone=True), nullable=True),  # a message carrying a link is useless after it
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+)
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -84,6 +84,16 @@ class Settings:
         "labour module) or all. Users the firm marks one by one need it too.",
         "staff",
     )
+    mail_retry_seconds: float = setting(
+        "PORTAL_MAIL_RETRY_SECONDS",
+        "How often the worker (python -m etl worker) looks for e-mails waiting in the outbox to try them again.",
+        60.0,
+    )
+    demo_mailbox: Path | None = setting(
+        "PORTAL_DEMO_MAILBOX",
+        "Folder of the demo's local mail catcher (python -m ops mailbox): staff read its messages on the page Correo. "
+        "Empty in production.",
+    )
     reset_emails_per_hour: int = setting(
         "PORTAL_RESET_EMAILS_PER_HOUR", "Password-reset e-mails sent to one user per hour at most.", 3
     )

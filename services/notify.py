@@ -10,8 +10,9 @@ created, at most the last 24 hours), per company and only for the modules the us
   staff shared in the portal (table ``documents``, direction 'firm', not withdrawn) after that moment.
 
 At most one digest is sent per user and Madrid day; every attempt is recorded in ``notifications_sent`` (status
-'sent' or 'failed', detail JSON) and in the audit log (``notification_sent``). The body names companies only: no
-amounts, no personal data.
+'sent', 'queued' when the SMTP server could not take it and the outbox retries it, or 'failed' when refused for
+good; detail JSON) and in the audit log (``notification_sent``). The body names companies only: no amounts, no
+personal data.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from portal.settings import Settings
 from reports import documents as shared
 
 KIND = "digest"
+ON_ITS_WAY = ("sent", "queued")  # a digest in the outbox counts as sent: the outbox delivers it
 ACTOR = "sistema:avisos"
 FIRST_WINDOW = timedelta(hours=24)  # a user never notified hears about the last day at most
 SUBJECT = "Novedades en su Portal del Cliente"
@@ -68,7 +70,7 @@ class Digest:
     email: str
     since: datetime
     news: list[CompanyNews] = field(default_factory=list)
-    status: str = "pending"  # 'sent', 'failed', 'already_sent', 'nothing_new', 'dry_run'
+    status: str = "pending"  # 'sent', 'queued' (outbox), 'failed', 'already_sent', 'nothing_new', 'dry_run'
     error: str = ""
 
     def detail(self) -> str:
@@ -129,13 +131,13 @@ def recipients(engine: Engine, now: datetime) -> list[dict]:
 
 
 def last_sent(engine: Engine, user_id: int) -> datetime | None:
-    """When the user's last digest was sent (failed attempts do not count)."""
+    """When the user's last digest was sent or queued in the outbox (failed attempts do not count)."""
     with engine.connect() as conn:
         found = conn.execute(
             sa.select(sa.func.max(notifications_sent.c.sent_at)).where(
                 notifications_sent.c.user_id == user_id,
                 notifications_sent.c.kind == KIND,
-                notifications_sent.c.status == "sent",
+                notifications_sent.c.status.in_(ON_ITS_WAY),
             )
         ).scalar()
     return clock.as_utc(found)
@@ -238,7 +240,7 @@ def announced(engine: Engine, user_id: int, company: str) -> str | None:
             sa.select(notifications_sent.c.detail).where(
                 notifications_sent.c.user_id == user_id,
                 notifications_sent.c.kind == KIND,
-                notifications_sent.c.status == "sent",
+                notifications_sent.c.status.in_(ON_ITS_WAY),
             )
         ).scalars()
         ids = [
@@ -336,11 +338,12 @@ def run(settings: Settings, engine: Engine, *, now: datetime | None = None, dry_
             digest.status = "dry_run"
             continue
         try:
-            mail.send(settings, digest.email, SUBJECT, body(settings, digest.news))
-        except mail.MailError as exc:
+            with engine.begin() as conn:
+                posted = mail.post(conn, settings, digest.email, SUBJECT, body(settings, digest.news), kind=KIND)
+        except mail.MailError as exc:  # refused for good (the address)
             digest.status, digest.error = "failed", str(exc)
-        else:
-            digest.status = "sent"
+        else:  # sent, or in the outbox to be retried: either way the day's digest is on its way
+            digest.status, digest.error = ("sent", "") if posted.sent else ("queued", posted.error)
         record(engine, digest, SUBJECT, moment)
     return digests
 

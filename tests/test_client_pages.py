@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from auth import access, accounts, signin, users
-from portal import audit
+from portal import audit, mail
 from portal.settings import load_settings
 from reports import journal
 from tests.smtp_server import SmtpServer, free_port
@@ -259,17 +259,26 @@ def test_contacto_e_mails_the_office_about_the_selected_company(world, smtp):
     assert (event["actor"], event["company"]) == ("duo", "beta")
 
 
-def test_contacto_says_so_in_spanish_when_the_mail_server_is_down(world, monkeypatch):
+def test_contacto_keeps_the_message_when_the_mail_server_is_down_and_says_so(world, monkeypatch):
     monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PORTAL_SMTP_PORT", str(free_port()))  # nobody listens there
     monkeypatch.setenv("PORTAL_OFFICE_EMAIL", "despacho@asesoria.example")
     at = open_page(signed_in("ana"), "contacto")
     at.text_input[0].input("Consulta")
-    at.text_area[0].input("Hola")
+    at.text_area[0].input("Hola, ¿recibieron el 303?")
     button(at, "Enviar").click().run()
     assert not at.exception
-    assert "No se ha podido enviar el mensaje en este momento" in texts(at)
-    assert audit.entries(world.engine, event="contact_message") == []
+    assert "su mensaje queda guardado y el portal lo enviará en cuanto pueda" in texts(at)
+    assert "Mensaje enviado al despacho." not in texts(at)
+    [event] = audit.entries(world.engine, event="contact_message")
+    assert "en cola" in event["detail"]
+    assert mail.waiting_count(world.engine) == 1
+    with SmtpServer() as smtp:  # the server is back: the outbox's retry delivers what the client wrote
+        [outcome] = mail.retry_due(world.engine, load_settings({**smtp.env()}), force=True)
+        assert outcome.sent
+        [message] = smtp.wait_for(1)
+    assert message.rcpt_tos == ["despacho@asesoria.example"] and "¿recibieron el 303?" in message.body
+    assert mail.waiting_count(world.engine) == 0
 
 
 # --- activation and reset links -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from auth import passwords, users
 from etl import service
 from ops.__main__ import main as portal_main
 from ops.schedule import add_notify_job
-from portal import audit, clock
+from portal import audit, clock, mail
 from portal.db import documents, get_engine, notifications_sent
 from portal.db import users as users_table
 from portal.settings import load_settings
@@ -284,20 +284,34 @@ def test_documents_of_a_new_snapshot_count_once(world, smtp):
 # --- failures, dry run, CLI, scheduler ------------------------------------------------------------------------------
 
 
-def test_a_failed_smtp_is_recorded_as_failed_and_retried_the_same_day(world, smtp, monkeypatch):
+def test_a_server_that_is_down_leaves_the_digest_in_the_outbox_and_the_retry_delivers_it(world, smtp):
     republish(world, "beta")
     down = load_settings({"PORTAL_DATA_DIR": str(world.settings.data_dir), "PORTAL_SMTP_PORT": str(free_port())})
     down = type(world.settings)(**{**world.settings.__dict__, "smtp_port": down.smtp_port})
     digests = notify.run(down, world.engine)
-    assert by_user(digests)["bea"] == "failed"
+    assert by_user(digests)["bea"] == "queued"
     rows = sent_rows(world)
-    assert {(r["email"], r["status"]) for r in rows} == {(EMAILS["bea"], "failed"), (EMAILS["duo"], "failed")}
+    assert {(r["email"], r["status"]) for r in rows} == {(EMAILS["bea"], "queued"), (EMAILS["duo"], "queued")}
     assert all("No se pudo conectar con el servidor de correo" in r["error"] for r in rows)
     events = audit.entries(world.engine, event="notification_sent")
-    assert len(events) == 2 and all("estado=failed" in e["detail"] for e in events)
-    # A failed attempt does not use up the day: the next run delivers.
-    assert by_user(notify.run(world.settings, world.engine))["bea"] == "sent"
+    assert len(events) == 2 and all("estado=queued" in e["detail"] for e in events)
+    assert mail.waiting_count(world.engine) == 2 and smtp.messages == []
+    # The day's digest is on its way: a second round does not write another one; the outbox delivers it.
+    assert by_user(notify.run(world.settings, world.engine))["bea"] == "already_sent"
+    outcomes = mail.retry_due(world.engine, world.settings, now=clock.now_utc() + timedelta(minutes=1))
+    assert [o.sent for o in outcomes] == [True, True]
     assert {m.rcpt_tos[0] for m in smtp.wait_for(2)} == {EMAILS["bea"], EMAILS["duo"]}
+    assert mail.waiting_count(world.engine) == 0 and len(smtp.messages) == 2
+
+
+def test_a_refused_address_is_recorded_as_failed_and_tried_again_the_next_round(world, smtp):
+    republish(world, "beta")
+    smtp.refused.add(EMAILS["bea"])
+    digests = notify.run(world.settings, world.engine)
+    assert by_user(digests)["bea"] == "failed"
+    assert mail.waiting_count(world.engine) == 0  # refused for good: nothing queued
+    smtp.refused.clear()
+    assert by_user(notify.run(world.settings, world.engine))["bea"] == "sent"
 
 
 def test_the_dry_run_sends_and_records_nothing(world, smtp):

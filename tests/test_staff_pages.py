@@ -36,6 +36,7 @@ PAGES = {
     "usuarios": ("views/usuarios.py", "Usuarios del portal"),
     "modulos": ("views/modulos.py", "Módulos"),
     "auditoria": ("views/auditoria.py", "Auditoría"),
+    "correo": ("views/correo.py", "Correo"),
 }
 
 
@@ -198,16 +199,35 @@ def test_staff_create_a_user_without_any_password_field_and_the_link_is_e_mailed
     assert (row["Estado"], row["Cliente"], row["Caduca"]) == ("sin activar", "grupo", "31/12/2030")
 
 
-def test_an_unreachable_mail_server_shows_a_spanish_error_and_sends_nothing(settings, monkeypatch):
+def test_an_unreachable_mail_server_queues_the_credentials_says_so_and_correo_delivers_them(settings, monkeypatch):
     with_client(settings)
     monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PORTAL_SMTP_PORT", str(free_port()))  # nobody listens there
     at = open_page("usuarios")
     click(at, "Reenviar credenciales")
-    [error] = [e.value.replace("\\", "") for e in at.error]
-    assert error.startswith("No se pudo enviar el correo a luis: No se pudo conectar con el servidor de correo")
-    assert events(settings, "credentials_sent") == []
+    [warning] = [w.value.replace("\\", "") for w in at.warning]
+    assert warning.startswith("El servidor de correo no lo ha aceptado ahora (No se pudo conectar con el servidor")
+    assert "queda en cola (página Correo)" in warning
+    [event] = events(settings, "credentials_sent")
+    assert "en cola" in event["detail"]
     assert users.get_user(engine(settings), "luis")["password_hash"] is None
+    at = open_page("correo")
+    [row] = table(at)
+    assert (row["Tipo"], row["Para"], row["Estado"], row["Intentos"]) == (
+        "Credenciales",
+        "luis@cliente.es",
+        "En cola",
+        1,
+    )
+    assert "No se pudo conectar" in row["Motivo del último fallo"]
+    with SmtpServer() as smtp:  # the server is back: «Reintentar ahora» delivers the link, once
+        monkeypatch.setenv("PORTAL_SMTP_PORT", str(smtp.port))
+        click(at, "Reintentar ahora")
+        [message] = smtp.wait_for(1)
+    assert message.rcpt_tos == ["luis@cliente.es"] and message.token("activar")
+    assert "Enviados 1 de 1 mensajes en cola." in [s.value.replace("\\", "") for s in at.success]
+    [row] = table(at)
+    assert (row["Estado"], row["Intentos"]) == ("Enviado", 2)
 
 
 def test_staff_unlock_edit_log_out_and_deactivate_a_user(settings):

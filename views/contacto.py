@@ -10,7 +10,11 @@ from portal.mail import MailError
 from views import _client, _ui
 
 SENT = "Mensaje enviado al despacho. Le responderán a su correo electrónico."
-MAIL_FAILED = "No se ha podido enviar el mensaje en este momento. Inténtelo más tarde o llame al despacho."
+QUEUED = (
+    "El servidor de correo del despacho no responde ahora: su mensaje queda guardado y el portal lo enviará en "
+    "cuanto pueda. No hace falta que lo escriba de nuevo."
+)
+MAIL_FAILED = "No se ha podido enviar el mensaje: el servidor de correo lo ha rechazado. Llame al despacho."
 
 user = _client.require_client()
 settings = _ui.settings()
@@ -31,7 +35,7 @@ with st.form("contact"):
     submitted = st.form_submit_button("Enviar", type="primary")
 if submitted:
     try:
-        accounts.send_contact(settings, engine, user, company, subject, body)
+        posted = accounts.send_contact(settings, engine, user, company, subject, body)
     except MailError:
         st.error(MAIL_FAILED)
     except PortalError as exc:
@@ -39,5 +43,8 @@ if submitted:
     except Exception as exc:
         _ui.show_error(exc)
     else:
-        _ui.flash(SENT)
+        if posted.sent:
+            _ui.flash(SENT)
+        else:
+            _ui.flash(QUEUED, "warning")
         st.rerun()

@@ -51,12 +51,16 @@ def new_user_form(settings, engine, client_codes: list[str], actor: str) -> None
 def send_credentials(settings, engine, username: str, actor: str, *, done: str = "") -> None:
     """E-mail the activation link; a failure becomes the flash message (Spanish, from the mail server's answer)."""
     try:
-        accounts.send_credentials(settings, engine, username, actor=actor)
+        posted = accounts.send_credentials(settings, engine, username, actor=actor)
     except PortalError as exc:
         lead = f"{done}, pero no" if done else "No"
         _ui.flash(f"{lead} se pudo enviar el correo a {username}: {exc}", "error")
         return
-    _ui.flash(f"{done + '. ' if done else ''}Credenciales enviadas a {username}.")
+    lead = f"{done + '. ' if done else ''}"
+    if posted.sent:
+        _ui.flash(f"{lead}Credenciales enviadas a {username}.")
+    else:
+        _ui.flash(f"{lead}{accounts.queued_notice(posted)}", "warning")
 
 
 def edit_form(engine, person: dict, client_codes: list[str], actor: str) -> None:
