@@ -216,7 +216,9 @@ def served_behind_the_edge() -> bool:
 
 # A local SVG: Streamlit inlines it as a data: URL (a material icon or emoji would be fetched from a CDN).
 FAVICON = str(Path(__file__).with_name("web") / "static" / "favicon.svg")
+STYLE = Path(__file__).with_name("web") / "static" / "portal.css"  # phone tables, Spanish labels
 st.set_page_config(page_title="Portal del Cliente", page_icon=FAVICON, layout="wide")
+st.html(STYLE)
 try:
     settings = load_settings()
     engine = get_engine(settings.db_url)

@@ -450,3 +450,23 @@ def test_a_closed_year_defaults_to_the_whole_year(world):
     at = page_of("lola", "contabilidad_pyg")  # the books of «mano» run to the end of 2025
     [kind] = [s for s in at.selectbox if s.label == "Periodo"]
     assert kind.value == "year"
+
+
+def test_statements_hide_empty_lines_and_codes_until_asked(world):
+    at = page_of("lola", "contabilidad_pyg")
+    # Mano's books (tests/reports_books.py) have no inventories, no subsidies and no taxes on profit in either year:
+    # those lines (40200 variación de existencias, 40900 subvenciones, 41900 impuesto sobre beneficios) are empty.
+    shown = by_code(at)
+    assert {"40200", "40900", "41900"}.isdisjoint(shown)
+    assert {"40100", "40400", "40600", "49500"} <= set(shown)  # lines with amounts and the result stay
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["Código"]["hidden"] is True  # the code is kept for the row click, not drawn
+    [zeros] = [t for t in at.toggle if t.label == "Mostrar partidas sin importe"]
+    zeros.set_value(True).run()
+    every = by_code(at)
+    assert {"40200", "40900", "41900"} <= set(every)
+    assert [every["41900"][k] for k in ("Ejercicio 2025", "Ejercicio 2024")] == ["0,00 €", "0,00 €"]
+    [codes] = [t for t in at.toggle if t.label == "Mostrar códigos de partida"]
+    codes.set_value(True).run()
+    assert "hidden" not in json.loads(at.dataframe[0].proto.columns).get("Código", {})
+    assert not at.exception

@@ -18,7 +18,7 @@ from portal import fmt
 from portal.settings import Settings
 from reports import export, ledger, periods, ratios, statements
 from reports.redaction import Redaction, redaction_for
-from views import _client, _ui
+from views import _client, _tables, _ui
 
 MODULE = "contabilidad"
 DENIED = "No tiene acceso a estos datos."
@@ -256,14 +256,40 @@ def amount_columns(frame: pd.DataFrame) -> list[str]:
     return found
 
 
-def show_table(frame: pd.DataFrame, **kwargs):
+def show_table(frame: pd.DataFrame, *, hidden: tuple[str, ...] = (), **kwargs):
     """A read-only table, amounts aligned right; returns the selection event when ``on_select`` is given.
 
     No pandas Styler: styling a 60-line statement cost about 20 ms of every click (40 times the table itself);
-    negative amounts keep their minus sign.
+    negative amounts keep their minus sign. On a phone the same rows show as cards (``views/_tables.py``).
     """
-    aligned = {column: st.column_config.TextColumn(alignment="right") for column in amount_columns(frame)}
-    return st.dataframe(frame, hide_index=True, column_config=aligned or None, **kwargs)
+    amounts = amount_columns(frame)
+    config: dict = {column: st.column_config.TextColumn(alignment="right") for column in amounts}
+    config |= {column: None for column in hidden}  # kept in the data (selection, tests), not drawn
+    cards = frame.drop(columns=[c for c in hidden if c in frame.columns])
+    return _tables.show(cards, amounts, data=frame, hide_index=True, column_config=config or None, **kwargs)
+
+
+def statement_options(books: Books, name: str) -> tuple[bool, bool]:
+    """The switches over a statement: show the lines with no amount, show the line codes (both off by default)."""
+    left, right = st.columns(2)
+    zeros = left.toggle("Mostrar partidas sin importe", key=books.widget_key(f"{name}-zeros"))
+    codes = right.toggle("Mostrar códigos de partida", key=books.widget_key(f"{name}-codes"))
+    return zeros, codes
+
+
+def without_empty_lines(rows: pd.DataFrame, statement: statements.Statement) -> pd.DataFrame:
+    """The statement's rows less the lines with nothing in either column (totals always stay)."""
+    lines = statement.lines.reset_index(drop=True)
+    prior = pd.to_numeric(lines["prior_amount"], errors="coerce").fillna(0)
+    empty = (lines["kind"] != "total") & (pd.to_numeric(lines["amount"]) == 0) & (prior == 0)
+    return rows[~empty.to_numpy()].reset_index(drop=True)
+
+
+def show_statement(books: Books, name: str, rows: pd.DataFrame, statement: statements.Statement, **kwargs):
+    """A whole statement (no inner scroll), its empty lines and codes only on request; the table's return value."""
+    zeros, codes = statement_options(books, name)
+    shown = rows if zeros else without_empty_lines(rows, statement)
+    return shown, show_table(shown, hidden=() if codes else ("Código",), height="content", **kwargs)
 
 
 def statement_rows(statement: statements.Statement) -> pd.DataFrame:

@@ -67,8 +67,7 @@ with _ui.errors_shown():
     cols = st.columns(2)
     cols[0].metric("Total activo", fmt.money(statement.amount(statements.TOTAL_ASSETS)))
     cols[1].metric("Total patrimonio neto y pasivo", fmt.money(statement.amount(statements.TOTAL_EQUITY_LIABILITIES)))
-    rows = _accounting.statement_rows(statement)
-    _accounting.show_table(rows)
+    _accounting.show_statement(books, "balance", _accounting.statement_rows(statement), statement)
     st.plotly_chart(structure_chart(statement), width="stretch")
     lines = statement.lines[(statement.lines["kind"] == "accounts") & (statement.lines["amount"] != 0)]
     labels = dict(zip(lines["line_code"], lines["label"], strict=True))

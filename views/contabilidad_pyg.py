@@ -226,9 +226,11 @@ with _ui.errors_shown():
     if statement.unmapped:
         st.warning(_ui.plain("Cuentas sin partida en el modelo: " + ", ".join(statement.unmapped)))
     rows = _accounting.pnl_rows(*books.key, _accounting.spec_of(period))
-    event = _accounting.show_table(rows, on_select="rerun", selection_mode="single-row", key="pyg-table")
+    rows, event = _accounting.show_statement(
+        books, "pyg", rows, statement, on_select="rerun", selection_mode="single-row", key="pyg-table"
+    )
     chosen = event.selection.rows if event is not None else []
-    picked = rows["Código"].iloc[chosen[0]] if chosen else None
+    picked = rows["Código"].iloc[chosen[0]] if chosen and chosen[0] < len(rows) else None
     st.subheader("Detalle por cuentas")
     drill_down(books, statement, period, picked)
     st.subheader("Mayores gastos")
@@ -244,7 +246,7 @@ with _ui.errors_shown():
     for column, figure in zip((left, right), monthly_figures(*books.key, period.fiscal_year), strict=True):
         column.plotly_chart(figure, width="stretch")
     wide = view["wide"]
-    st.dataframe(view["wide_shown"], hide_index=True)
+    _accounting.show_table(view["wide_shown"], hidden=("Código",), height="content")
     table = export.statement_table(statement)
     _accounting.downloads(
         books,

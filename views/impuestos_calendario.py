@@ -11,7 +11,7 @@ from portal import fmt
 from reports import periods
 from reports import tax_calendar as calendar
 from reports import taxes as reports
-from views import _accounting, _ui
+from views import _accounting, _tables, _ui
 
 NO_DATA = "Todavía no hay datos de impuestos publicados de esta empresa."
 HORIZON_DAYS = 120
@@ -128,7 +128,7 @@ with _ui.errors_shown():
         key=books.widget_key("calendario-mes"),
     )
     found = cached_month(*books.key, chosen.year, chosen.month)
-    st.dataframe(grid_rows(calendar.month_grid(found, chosen.year, chosen.month)), hide_index=True)
+    _tables.wide_only(grid_rows(calendar.month_grid(found, chosen.year, chosen.month)), hide_index=True)
     st.caption("✓ presentada · «festivo»: festivo nacional.")
     if found:
         _accounting.show_table(month_detail_rows(found))

@@ -19,7 +19,7 @@ from portal import fmt
 from reports import periods
 from reports import treasury as reports
 from reports.redaction import Redaction
-from views import _accounting, _ui
+from views import _accounting, _tables, _ui
 
 NO_DATA = "Todavía no hay datos de tesorería publicados de esta empresa."
 TABS = ("Cobros y pagos pendientes", "Próximos vencimientos", "Bancos", "Previsión 13 semanas")
@@ -106,8 +106,22 @@ def styled(frame: pd.DataFrame, *, columns: list[str] = (), rows: list[bool] | N
 
 
 def show(frame: pd.DataFrame, **kwargs) -> None:
-    """A read-only table (see :func:`styled`)."""
-    st.dataframe(styled(frame.reset_index(drop=True), **kwargs), hide_index=True)
+    """A read-only table (see :func:`styled`); cards on a phone."""
+    frame = frame.reset_index(drop=True)
+    _tables.show(frame, _accounting.amount_columns(frame), data=styled(frame, **kwargs), hide_index=True)
+
+
+def due_days(days: pd.DataFrame, year: int, month: int) -> pd.DataFrame:
+    """The days of a month with receivables or payables due, as a list (the calendar on a phone)."""
+    shown = days[[d.year == year and d.month == month for d in days["date"]]]
+    return pd.DataFrame(
+        {
+            "Día": [fmt.date_es(d) for d in shown["date"]],
+            "Cobros": [fmt.money(v) if v else "" for v in shown["collections"]],
+            "Pagos": [fmt.money(v) if v else "" for v in shown["payments"]],
+        },
+        columns=["Día", "Cobros", "Pagos"],
+    )
 
 
 def ageing_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -327,8 +341,13 @@ def upcoming_tab(books: _accounting.Books, today: date) -> None:
     )
     grid, marked = month_grid(per_day, year, month)
     flagged = set(marked)
-    st.dataframe(
-        grid.style.apply(lambda r: [DUE_DAY_STYLE if (r.name, i) in flagged else "" for i in range(len(r))], axis=1),
+    listed = due_days(per_day, year, month)
+    _tables.show(
+        listed,
+        ["Cobros", "Pagos"],
+        data=grid.style.apply(
+            lambda r: [DUE_DAY_STYLE if (r.name, i) in flagged else "" for i in range(len(r))], axis=1
+        ),
         hide_index=True,
     )
     st.caption("+ cobros / − pagos previstos de cada día.")
