@@ -7,7 +7,7 @@ import streamlit as st
 
 from portal import fmt
 from reports import export, statements
-from views import _accounting, _ui
+from views import _accounting, _charts, _ui
 
 ASSETS_SIDE, OTHER_SIDE = "Activo", "Patrimonio neto y pasivo"
 
@@ -37,12 +37,11 @@ def structure_chart(statement: statements.Statement) -> go.Figure:
     fig.update_layout(
         barmode="relative",
         title=f"Estructura del balance · {statement.label}",
-        separators=",.",
         yaxis={"ticksuffix": " €"},
         legend={"orientation": "h"},
         margin={"t": 50, "b": 10},
     )
-    return fig
+    return _charts.spanish(fig)
 
 
 books = _accounting.open_books("Balance de situación")

@@ -12,7 +12,7 @@ import streamlit as st
 from portal import fmt
 from reports import export, periods, statements
 from reports.redaction import Redaction
-from views import _accounting, _ui
+from views import _accounting, _charts, _ui
 
 ZERO = Decimal("0.00")
 
@@ -47,10 +47,8 @@ def cumulative(months: pd.DataFrame) -> list[Decimal]:
 
 
 def euro_layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(
-        title=title, separators=",.", legend={"orientation": "h"}, margin={"t": 50, "b": 10}, yaxis={"ticksuffix": " €"}
-    )
-    return fig
+    fig.update_layout(title=title, legend={"orientation": "h"}, margin={"t": 50, "b": 10}, yaxis={"ticksuffix": " €"})
+    return _charts.spanish(fig)
 
 
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
@@ -110,14 +108,13 @@ def expense_chart(top: pd.DataFrame, label: str, prior_label: str | None) -> go.
     fig.update_layout(
         title="Cuentas de gasto más altas (grupo 6)",
         barmode="group",
-        separators=",.",
         legend={"orientation": "h"},
         margin={"t": 50, "b": 10},
         xaxis={"ticksuffix": " €"},
         yaxis={"autorange": "reversed"},
         height=140 + 45 * len(top),
     )
-    return fig
+    return _charts.spanish(fig, money="x")
 
 
 @st.cache_resource(ttl=3600, max_entries=128, show_spinner=False)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from portal import fmt
 from reports import export, periods, ratios
-from views import _accounting, _ui
+from views import _accounting, _charts, _ui
 
 UNDEFINED = "Indefinido"
 BADGES = {
@@ -52,7 +52,8 @@ def trend_chart(table: pd.DataFrame, code: str, name: str, kind: str = "month") 
         name=name,
         connectgaps=False,
     )
-    fig.update_layout(title=f"{name}: {TREND_TITLES[kind]}", separators=",.", margin={"t": 50, "b": 10})
+    fig.update_layout(title=f"{name}: {TREND_TITLES[kind]}", margin={"t": 50, "b": 10})
+    _charts.spanish(fig, money=None)
     if kind == "year":
         fig.update_xaxes(type="category")
     return fig

@@ -11,7 +11,7 @@ import streamlit as st
 from portal import audit, clock, fmt
 from reports import invoices as reports
 from reports import periods
-from views import _accounting, _ui
+from views import _accounting, _charts, _ui
 
 NO_DATA = "Todavía no hay facturas del despacho publicadas para esta empresa."
 STATE_COLORS = {"paid": "green", "pending": "orange", "overdue": "red"}
@@ -119,9 +119,9 @@ def fees_chart(fees: pd.DataFrame) -> go.Figure:
     x = [periods.month_label(m.year, m.month) for m in fees["month"]]
     figure = go.Figure([go.Bar(name="Base imponible", x=x, y=[float(v) for v in fees["base"]])])
     figure.update_layout(
-        title="Honorarios por mes (base imponible, €)", height=320, margin=dict(l=10, r=10, t=40, b=10), separators=",."
+        title="Honorarios por mes (base imponible, €)", height=320, margin=dict(l=10, r=10, t=40, b=10)
     )
-    return figure
+    return _charts.spanish(figure)
 
 
 def counted(n: int, one: str, many: str) -> str:

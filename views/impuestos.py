@@ -12,7 +12,7 @@ import streamlit as st
 from etl.modules.taxes import period_label
 from portal import audit, clock, fmt
 from reports import taxes as reports
-from views import _accounting, _ui
+from views import _accounting, _charts, _ui
 
 NO_DATA = "Todavía no hay datos de impuestos publicados de esta empresa."
 TABS = ("IVA", "IRPF", "Presentaciones")
@@ -162,8 +162,8 @@ def filing_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _figure(traces: list, title: str) -> go.Figure:
     figure = go.Figure(traces)
-    figure.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), separators=",.")
-    return figure
+    figure.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10))
+    return _charts.spanish(figure)
 
 
 def vat_chart(frame: pd.DataFrame, year: int) -> go.Figure:

@@ -19,7 +19,7 @@ from portal import fmt
 from reports import periods
 from reports import treasury as reports
 from reports.redaction import Redaction
-from views import _accounting, _tables, _ui
+from views import _accounting, _charts, _tables, _ui
 
 NO_DATA = "Todavía no hay datos de tesorería publicados de esta empresa."
 TABS = ("Cobros y pagos pendientes", "Próximos vencimientos", "Bancos", "Previsión 13 semanas")
@@ -260,8 +260,8 @@ def forecast_rows(weeks: pd.DataFrame) -> pd.DataFrame:
 
 def _figure(traces: list, title: str) -> go.Figure:
     figure = go.Figure(traces)
-    figure.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10), separators=",.")
-    return figure
+    figure.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10))
+    return _charts.spanish(figure)
 
 
 # --- tabs ---------------------------------------------------------------------------------------------------------
