@@ -33,7 +33,11 @@ def link_wizard(engine, clients: list[dict], names: dict[str, str], actor: str) 
     st.caption("Empresas vinculadas: " + (", ".join(f"{c} — {names.get(c, c)}" for c in linked) or "ninguna"))
     free = [c for c in names if c not in linked]
     chosen = st.multiselect(
-        "Empresas a vincular", free, format_func=lambda c: f"{c} — {names[c]}", key=f"vincular-{code}"
+        "Empresas a vincular",
+        free,
+        format_func=lambda c: f"{c} — {names[c]}",
+        placeholder="Elija una o varias empresas",
+        key=f"vincular-{code}",
     )
     if st.button("Vincular", icon=":material/link:", disabled=not chosen):
         with _ui.errors_shown():
