@@ -99,6 +99,10 @@ def test_on_a_desktop_the_pnl_keeps_the_grid_and_no_cards(server):
         page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
         assert page.locator(".pc-card").count() > 0
         assert not page.locator(".pc-card").first.is_visible()
+        assert page.locator('[data-testid="stMainMenu"]').count() == 0  # no English ⋮ menu (toolbarMode minimal)
+        page.locator(".ytick text").first.wait_for(state="attached")
+        ticks = page.locator(".ytick text").all_text_contents()  # the money axes: 1.000 €, never 1k
+        assert ticks and not any(t.endswith("k") for t in ticks), ticks
         context.close()
 
 
