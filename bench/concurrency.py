@@ -11,6 +11,7 @@ import re
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script (`python bench/concurrency.py`): make the project importable
 
 from bench.streamlit_ws import Run, StreamlitTab  # noqa: E402
+from tests.caddy import caddy_environment, running_caddy  # noqa: E402
 
 DEMO = "levante"  # the demo firm's company used by default
 BIG = "grancorp"  # the 5,000,000-line company (etl demo --big-lines)
@@ -251,6 +253,7 @@ class Target:
     pids: list[int]
     cookies: Callable[[], dict[str, str]] = dict
     floor: bool = False
+    tls: ssl.SSLContext | None = None  # trusts the proxy's internal CA (``--proxy``)
     users: list[VirtualUser] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     active: int = 0
@@ -316,7 +319,7 @@ class VirtualUser:
     async def connect(self) -> None:
         """Open the tab with a fresh signed-in session (the portal) or none (the floor)."""
         cookies = await asyncio.to_thread(self.target.cookies)
-        self.tab = StreamlitTab(self.target.url, cookies=cookies)
+        self.tab = StreamlitTab(self.target.url, cookies=cookies, ssl_context=self.target.tls)
         await self.tab.open()
 
     async def close(self) -> None:
@@ -697,6 +700,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", help="PORTAL_DATA_DIR of the --url portals (users and sessions are made there)")
     parser.add_argument("--server-pid", type=int, action="append", default=[], help="pid of a --url portal process")
     parser.add_argument("--no-floor", action="store_true", help="do not start and measure the floor app")
+    parser.add_argument(
+        "--proxy", action="store_true", help="measure 1 and 2 portal processes behind Caddy (HTTPS, sticky sessions)"
+    )
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="active users per level, e.g. 1,5,10")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per level and target")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds at the start of each level")
@@ -722,15 +728,62 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def portal_targets(portal: Portal, urls: list[tuple[str, list[int]]], companies: list[str]) -> list[Target]:
+def portal_targets(
+    portal: Portal,
+    urls: list[tuple[str, list[int]]],
+    companies: list[str],
+    *,
+    names: list[str] | None = None,
+    tls: list[ssl.SSLContext | None] | None = None,
+) -> list[Target]:
     """A target per portal URL and company, each with its own bench user."""
     targets = []
     for company in companies:
         user_id = portal.user_for(company)
-        for url, pids in urls:
+        for index, (url, pids) in enumerate(urls):
             name = f"portal {company}" if len(urls) == 1 else f"portal {company} @ {url}"
-            targets.append(Target(name, url, portal_flow, pids, lambda uid=user_id: portal.cookies(uid)))
+            if names is not None:
+                name = f"{names[index]} · {company}"
+            context = tls[index] if tls is not None else None
+            targets.append(Target(name, url, portal_flow, pids, lambda uid=user_id: portal.cookies(uid), tls=context))
     return targets
+
+
+def behind_proxy(
+    stack: ExitStack, data: Path, workdir: Path, processes: int, label: str
+) -> tuple[tuple[str, list[int]], ssl.SSLContext]:
+    """``processes`` portal processes behind Debian's Caddy on deploy/Caddyfile (HTTPS with its internal CA, sticky
+    sessions), as production runs them: ((proxy URL, the portals' pids), an SSL context trusting the proxy)."""
+    base = workdir / f"proxy-{label}"
+    base.mkdir(parents=True, exist_ok=True)
+    url = f"https://127.0.0.1:{free_port()}"
+    env = {"PORTAL_DATA_DIR": str(data), "PORTAL_BASE_URL": url}
+    started = [
+        stack.enter_context(server(portal_command(), env, workdir / f"concurrency-{label}-{number}.log"))
+        for number in range(processes)
+    ]
+    variables = caddy_environment(
+        base,
+        PORTAL_BASE_URL=url,
+        PORTAL_PROXY_TLS="internal",
+        PORTAL_PROXY_UPSTREAMS=" ".join(urlsplit(backend).netloc for backend, _ in started),
+        PORTAL_PROXY_STICKY_KEY=secrets.token_hex(16),
+        PORTAL_PROXY_HTTP_PORT=str(free_port()),
+        PORTAL_PROXY_ACCESS_LOG=str(base / "access.log"),
+        PORTAL_PROXY_ADMIN="off",
+    )
+    tls = stack.enter_context(running_caddy(base, variables, url))
+    return (url, [pid for _, pid in started]), tls
+
+
+def scaling_table(levels: dict[str, list[Level]], one: str, two: str) -> str:
+    """Reruns/s of two processes against one, per N, and at saturation (the best level of each)."""
+    lines = ["| N | 1 proceso (reruns/s) | 2 procesos (reruns/s) | 2 ÷ 1 |", "|---:|---:|---:|---:|"]
+    for first, second in zip(levels[one], levels[two], strict=True):
+        lines.append(f"| {first.users} | {first.rate:.2f} | {second.rate:.2f} | {ratio(second.rate, first.rate)} |")
+    best_one, best_two = (max(level.rate for level in levels[name]) for name in (one, two))
+    lines.append(f"| máximo | {best_one:.2f} | {best_two:.2f} | {ratio(best_two, best_one)} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -744,9 +797,19 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_floor:
             url, pid = stack.enter_context(server(floor_command(), {}, workdir / "concurrency-floor.log"))
             targets.append(Target("floor (bench/floor_app.py)", url, floor_flow, [pid], floor=True))
+        names = tls = None
         if args.url:
             portal = Portal({**os.environ, "PORTAL_DATA_DIR": args.data_dir})
             urls = [(url.rstrip("/"), args.server_pid) for url in args.url]
+        elif args.proxy:
+            data = prepare_data(workdir, args.company, args.big_lines)
+            portal = Portal({"PORTAL_DATA_DIR": str(data), "PORTAL_BASE_URL": "https://127.0.0.1"})
+            for company in args.company:
+                portal.user_for(company)
+            one = behind_proxy(stack, data, workdir, 1, "one")
+            two = behind_proxy(stack, data, workdir, 2, "two")
+            urls, tls = [one[0], two[0]], [one[1], two[1]]
+            names = ["1 proceso tras Caddy", "2 procesos tras Caddy"]
         else:
             data = prepare_data(workdir, args.company, args.big_lines)
             portal = Portal({"PORTAL_DATA_DIR": str(data)})
@@ -755,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
             env = {"PORTAL_DATA_DIR": str(data)}
             url, pid = stack.enter_context(server(portal_command(), env, workdir / "concurrency-portal.log"))
             urls = [(url, [pid])]
-        targets += portal_targets(portal, urls, args.company)
+        targets += portal_targets(portal, urls, args.company, names=names, tls=tls)
         print(
             f"{os.cpu_count()} núcleos; niveles {args.levels}, {args.seconds:.0f} s medidos (+{args.warmup:.0f} s) "
             f"por nivel y objetivo; espera {THINK[0]}–{THINK[1]} s entre clics",
@@ -763,6 +826,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         levels, memory = asyncio.run(benchmark(targets, args))
     report(targets, levels, memory, args.leave_wait)
+    if names is not None:
+        for company in args.company:
+            print(f"\n### Escala: 2 procesos frente a 1, tras Caddy ({company})\n")
+            print(scaling_table(levels, f"{names[0]} · {company}", f"{names[1]} · {company}"))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import re
+import ssl
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -104,11 +105,14 @@ def widget_state(message: BackMsg, widget_id: str, value: object) -> None:
         state.string_value = str(value)
 
 
-def fetch_xsrf(base_url: str, timeout: float = 10.0) -> str | None:
-    """The ``_streamlit_xsrf`` cookie Streamlit sets on its health answer, as a browser's first request gets it."""
+def fetch_cookies(base_url: str, timeout: float = 10.0, ssl_context: ssl.SSLContext | None = None) -> dict[str, str]:
+    """The cookies a browser's first request gets (GET /_stcore/health): Streamlit's ``_streamlit_xsrf`` and, behind
+    the proxy, its sticky-session cookie, so that the websocket reaches the process that set the first."""
     parts = urlsplit(base_url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(parts.netloc, timeout=timeout)
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.netloc, timeout=timeout, context=ssl_context)
+    else:
+        connection = http.client.HTTPConnection(parts.netloc, timeout=timeout)
     try:
         connection.request("GET", "/_stcore/health")
         response = connection.getresponse()
@@ -118,29 +122,35 @@ def fetch_xsrf(base_url: str, timeout: float = 10.0) -> str | None:
             cookies.load(header)
     finally:
         connection.close()
-    morsel = cookies.get(XSRF_COOKIE)
-    return morsel.value if morsel is not None else None
+    return {name: morsel.value for name, morsel in cookies.items()}
 
 
 class StreamlitTab:
     """One websocket to a Streamlit server, as one browser tab: ``await tab.open()``, then ``await tab.rerun(...)``."""
 
-    def __init__(self, base_url: str, *, cookies: Mapping[str, str] | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        cookies: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         parts = urlsplit(base_url)
         self.base_url = base_url.rstrip("/")
         self.ws_url = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}/_stcore/stream"
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.cookies = dict(cookies or {})
         self.timeout = timeout
+        self.ssl_context = ssl_context
         self.connection: ClientConnection | None = None
         self.session_id: str | None = None
         self.page_hash = ""  # the page the server ran last (its navigation message)
 
     async def open(self) -> None:
-        """Get the XSRF cookie (GET /_stcore/health) and open the websocket with the cookies and the Origin."""
-        xsrf = await asyncio.to_thread(fetch_xsrf, self.base_url, self.timeout)
-        if xsrf:
-            self.cookies[XSRF_COOKIE] = xsrf
+        """Get the first cookies (GET /_stcore/health) and open the websocket with the cookies and the Origin."""
+        self.cookies |= await asyncio.to_thread(fetch_cookies, self.base_url, self.timeout, self.ssl_context)
+        xsrf = self.cookies.get(XSRF_COOKIE)
         cookie_header = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         self.connection = await connect(
             self.ws_url,
@@ -150,6 +160,7 @@ class StreamlitTab:
             open_timeout=self.timeout,
             ping_interval=None,  # the server pings; the client only answers
             max_size=None,
+            **({"ssl": self.ssl_context} if self.ssl_context is not None else {}),
         )
 
     async def close(self) -> None:

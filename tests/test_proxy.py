@@ -25,12 +25,10 @@ import json
 import os
 import re
 import secrets
-import shutil
 import ssl
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,6 +55,7 @@ from tests.browser_signin import (
     sign_in,
     submit_sign_in,
 )
+from tests.caddy import CADDY, CADDYFILE, caddy_environment, running_caddy
 from tests.pg import fresh_postgresql_database
 from tests.portal_browser import choose, chromium, click_download, free_port, running_portal, settle
 from tests.test_documents import write_documents
@@ -65,8 +64,6 @@ from tests.test_invoices import FACTURAS, LINEAS, pdf_bytes, write_company
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CADDYFILE = ROOT / "deploy" / "Caddyfile"
-CADDY = shutil.which("caddy") or "/usr/bin/caddy"  # Debian's package (`make dev` installs it)
 PASSWORD = "una frase de acceso bastante larga"
 FIRMS = ("Asesoría Norte", "Asesoría Sur")  # PORTAL_FIRM_NAME of process 0 and process 1
 UPLOAD_MAX_MB = 2  # PORTAL_UPLOAD_MAX_MB of the portal and of the proxy alike (not the default 10: the value travels)
@@ -102,61 +99,10 @@ def caddy_missing() -> None:
     )
 
 
-def caddy_environment(base: Path, **variables: str) -> dict[str, str]:
-    """Caddy's whole environment: its HOME and XDG folders inside ``base`` (its CA and state stay there) and the
-    Caddyfile's variables; nothing else is inherited but PATH."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(base / "caddy-home"),
-        "XDG_DATA_HOME": str(base / "caddy-data"),
-        "XDG_CONFIG_HOME": str(base / "caddy-config"),
-        **variables,
-    }
-
-
 def sticky_value(key: str, upstream: str) -> str:
     """The sticky cookie's value for a browser sent to ``upstream`` (Caddy's ``lb_policy cookie``: HMAC-SHA256 of
     the upstream's dial address under the policy's key, in hex)."""
     return hmac.new(key.encode(), upstream.encode(), hashlib.sha256).hexdigest()
-
-
-@contextlib.contextmanager
-def running_caddy(base: Path, env: dict[str, str], url: str) -> Iterator[ssl.SSLContext]:
-    """``caddy run`` on deploy/Caddyfile with ``env``, until the portal answers through it at ``url``; yields an SSL
-    context that trusts Caddy's internal root (and nothing else). Stopped with SIGTERM."""
-    root = Path(env["XDG_DATA_HOME"]) / "caddy" / "pki" / "authorities" / "local" / "root.crt"
-    log_path = base / "caddy.log"
-    command = [CADDY, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield wait_for_proxy(url, root, process, log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_for_proxy(
-    url: str, root: Path, process: subprocess.Popen, log_path: Path, timeout: float = 60
-) -> ssl.SSLContext:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"caddy exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        if root.exists():
-            try:
-                context = ssl.create_default_context(cafile=str(root))
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5, context=context) as response:
-                    if response.read().decode() == "ok":
-                        return context
-            except (OSError, ssl.SSLError):
-                pass
-        time.sleep(0.2)
-    raise TimeoutError(f"the portal did not answer through caddy:\n{log_path.read_text(errors='replace')}")
 
 
 @contextlib.contextmanager
