@@ -73,7 +73,12 @@ def add_load_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> Non
 
 def scheduled_notify(settings: Settings) -> None:
     """One scheduled round of the daily e-mail digest (services.notify)."""
-    for d in notify.run(settings, get_engine(settings.db_url)):
+    try:
+        digests = notify.run(settings, get_engine(settings.db_url))
+    except notify.NotifyBusy as exc:  # another scheduler of the installation fired at the same tick
+        log.info("scheduled notify skipped: %s", exc)
+        return
+    for d in digests:
         log.info("scheduled notify %s: %s %s", d.username, d.status, d.error)
 
 

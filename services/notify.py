@@ -17,7 +17,10 @@ personal data.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,12 +30,15 @@ from sqlalchemy.engine import Engine
 from auth import access, users
 from etl.store import Snapshot, Store, StoreError
 from portal import audit, clock, fmt, mail
-from portal.db import companies, documents, notification_settings, notifications_sent
+from portal.db import advisory_locks, companies, documents, notification_settings, notifications_sent
 from portal.db import users as users_table
+from portal.errors import PortalError
 from portal.settings import Settings
 from reports import documents as shared
 
 KIND = "digest"
+ROUND_LOCK = "portal-notify"  # PostgreSQL advisory lock of a digest round
+ROUND_LOCK_FILE = "notify.lock"  # its file lock in the data folder
 ON_ITS_WAY = ("sent", "queued")  # a digest in the outbox counts as sent: the outbox delivers it
 ACTOR = "sistema:avisos"
 FIRST_WINDOW = timedelta(hours=24)  # a user never notified hears about the last day at most
@@ -320,9 +326,46 @@ def record(engine: Engine, digest: Digest, subject: str, now: datetime) -> None:
         )
 
 
+class NotifyBusy(PortalError):
+    """Another process of the installation is sending the digest right now."""
+
+
+@contextlib.contextmanager
+def one_round(settings: Settings, engine: Engine) -> Iterator[None]:
+    """Hold the installation's digest lock for one round, or raise NotifyBusy without waiting.
+
+    A file lock in the data folder keeps two processes of one machine apart; on PostgreSQL an advisory lock does
+    the same across machines. Inside it, «already sent today» is read after the previous round wrote its records,
+    so two schedulers firing at the same tick send each user one digest, not two.
+    """
+    busy = NotifyBusy("Otro proceso está enviando ahora los avisos por correo; esta ronda no envía nada.")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / ROUND_LOCK_FILE, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        locks = advisory_locks(engine)
+        held = locks.try_acquire(ROUND_LOCK) if locks is not None else None
+        if locks is not None and held is None:
+            raise busy
+        try:
+            yield
+        finally:
+            if held is not None:
+                locks.release(ROUND_LOCK, held)
+
+
 def run(settings: Settings, engine: Engine, *, now: datetime | None = None, dry_run: bool = False) -> list[Digest]:
-    """One digest round over every recipient; returns each user's outcome (nothing sent or recorded on a dry run)."""
-    moment = now or clock.now_utc()
+    """One digest round over every recipient; returns each user's outcome (nothing sent or recorded on a dry run).
+
+    One round at a time for the whole installation (``one_round``): a second one meanwhile raises NotifyBusy.
+    """
+    with one_round(settings, engine):
+        return _round(settings, engine, now or clock.now_utc(), dry_run)
+
+
+def _round(settings: Settings, engine: Engine, moment: datetime, dry_run: bool) -> list[Digest]:
     digests = []
     for user in recipients(engine, moment):
         digest = Digest(user["id"], user["username"], user["email"].strip(), window_start(engine, user, moment))

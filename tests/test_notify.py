@@ -4,6 +4,8 @@ and modules, new portal and ETL documents, failures recorded, the dry run, the C
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from auth import passwords, users
 from etl import service
 from ops.__main__ import main as portal_main
-from ops.schedule import add_notify_job
+from ops.schedule import add_notify_job, scheduled_notify
 from portal import audit, clock, mail
 from portal.db import documents, get_engine, notifications_sent
 from portal.db import users as users_table
@@ -359,3 +361,46 @@ def test_mi_cuenta_checkbox_saves_the_opt_out_and_audits_it(world):
     assert event["actor"] == "ana"
     at = open_page(signed_in("ana"), "cuenta")  # a new session reads the saved choice
     assert [c.value for c in at.checkbox if c.label == "Recibir avisos por correo"] == [False]
+
+
+# --- one round at a time for the installation -------------------------------------------------------------------------
+
+
+def test_two_rounds_at_the_same_tick_send_each_user_one_digest(world, smtp):
+    republish(world, "beta")
+    smtp.gate.clear()  # the first round's first e-mail waits at DATA: that round holds the lock meanwhile
+    first: list = []
+    runner = threading.Thread(target=lambda: first.append(notify.run(world.settings, world.engine)))
+    runner.start()
+    deadline = time.monotonic() + 10
+    while not (world.settings.data_dir / notify.ROUND_LOCK_FILE).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # the round is inside its first SMTP exchange
+    with pytest.raises(notify.NotifyBusy, match="Otro proceso está enviando ahora los avisos"):
+        notify.run(world.settings, world.engine)
+    smtp.gate.set()
+    runner.join(30)
+    assert by_user(first[0])["bea"] == "sent"
+    assert sorted(m.rcpt_tos[0] for m in smtp.wait_for(2)) == sorted([EMAILS["bea"], EMAILS["duo"]])
+    # The lock is free again; a later round finds the day's digests sent and sends nothing more.
+    assert by_user(notify.run(world.settings, world.engine))["bea"] == "already_sent"
+    assert len(smtp.messages) == 2
+
+
+def test_a_scheduler_whose_round_is_busy_skips_it_quietly(world, smtp, caplog):
+    republish(world, "beta")
+    with notify.one_round(world.settings, world.engine), caplog.at_level("INFO"):
+        scheduled_notify(world.settings)
+    assert smtp.messages == [] and "scheduled notify skipped" in caplog.text
+
+
+def test_on_postgresql_the_round_lock_holds_across_machines(db_url, tmp_path):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite is one machine: the file lock is the installation's lock")
+    engine = get_engine(db_url)
+    here, there = (load_settings({"PORTAL_DATA_DIR": str(tmp_path / n), "PORTAL_DATABASE_URL": db_url}) for n in "ab")
+    # Another data folder (another machine) sharing the database waits its turn.
+    with notify.one_round(here, engine), pytest.raises(notify.NotifyBusy), notify.one_round(there, engine):
+        pass
+    with notify.one_round(there, engine):
+        pass
