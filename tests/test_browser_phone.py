@@ -88,6 +88,8 @@ def test_on_a_phone_the_pnl_reads_label_and_amounts_and_the_grid_is_hidden(serve
         assert (sales["Ejercicio 2025"], sales["Ejercicio 2024"]) == ("3.000,00 €", "2.000,00 €")
         statement_grid = page.locator('[data-testid="stDataFrame"]').first
         assert not statement_grid.is_visible()
+        page.locator(".modebar-container").first.wait_for(state="attached")
+        assert page.locator(".modebar-container").filter(visible=True).count() == 0  # no toolbar over chart titles
         assert page.get_by_text("Traceback").count() == 0
         context.close()
 
