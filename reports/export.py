@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from portal.fmt import date_es, money, number
+from portal.fmt import date_es, money
 from reports.ledger import Ledger
 from reports.statements import Statement
 from reports.trial_balance import TrialBalance
@@ -30,6 +30,15 @@ MONEY_FORMAT = '#,##0.00 "€";[Red]-#,##0.00 "€"'
 NUMBER_FORMAT = "#,##0.0000"
 DATE_FORMAT = "DD/MM/YYYY"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run text cells starting so as formulas
+PDF_FONT = "Helvetica"
+PDF_ENCODING = "windows-1252"  # the core fonts' WinAnsiEncoding: Latin-1 plus '€', '—', '–', '“”', '…'
+PDF_SIZE = 8  # points, the statement lines and headers
+PDF_LINE = 5.0  # mm, one line of a statement
+PDF_HEAD_LINE = 4.0  # mm, one line of a wrapped column header
+PDF_INDENT = 4.0  # mm per level of depth
+PDF_AMOUNT_MIN = 28.0  # mm, the narrowest amount column
+PDF_HEAD_MAX = 32.0  # mm, a header wider than this wraps instead of widening its column
+PDF_GAP = 3.0  # mm of air between two amount columns, besides the cells' own padding
 # The Spanish header of every machine column name a page exports (names already Spanish pass through unchanged).
 HEADERS_ES = {
     "account": "Cuenta",
@@ -289,50 +298,102 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], *, title: str = "", stamp: str =
 
 
 def statement_pdf(statement: Statement, *, firm: str, company: str, stamp: str) -> bytes:
-    """A printable PDF of a balance sheet or P&L with the firm's header, amounts in Spanish format."""
+    """A printable PDF of a balance sheet or P&L with the firm's header, amounts as Spanish money ('1.234,56 €').
+
+    Core Helvetica with the Windows-1252 encoding, so '€', '—' and '«»' print as themselves without a font file.
+    The amount columns are as wide as their widest amount or header word (headers wrap inside their column, never
+    into the next one); each line is indented one step per level of its ``depth``, totals included; long labels wrap.
+    """
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.core_fonts_encoding = PDF_ENCODING
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(0, 6, _latin(firm), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(0, 5, _latin(company), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, "B", 11)
+    pdf.multi_cell(0, 6, _pdf_text(firm), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, "", 9)
+    pdf.multi_cell(0, 5, _pdf_text(company), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 7, _latin(statement.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(0, 5, _latin(f"{statement.label} · {stamp}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, "B", 13)
+    pdf.multi_cell(0, 7, _pdf_text(statement.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, "", 9)
+    pdf.multi_cell(0, 5, _pdf_text(f"{statement.label} · {stamp}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     compare = statement.prior_label is not None
-    widths = (110, 40, 40) if compare else (140, 50)
-    pdf.set_font("Helvetica", "B", 8)
-    heads = ["", statement.label] + ([statement.prior_label or ""] if compare else [])
-    for width, head in zip(widths, heads, strict=True):
-        pdf.cell(width, 6, _latin(head), align="R" if head else "L")
-    pdf.ln()
-    for row in statement.lines.itertuples():
-        total = row.kind == "total"
-        pdf.set_font("Helvetica", "B" if total else "", 8)
-        indent = "   " * (0 if total else min(int(row.depth), 4))
-        pdf.cell(widths[0], 5, _latin(indent + row.label)[:95])
-        pdf.cell(widths[1], 5, _latin(money(row.amount)), align="R")
-        if compare:
-            prior = None if row.prior_amount is None or pd.isna(row.prior_amount) else row.prior_amount
-            pdf.cell(widths[2], 5, _latin(money(prior)), align="R")
-        pdf.ln()
+    heads = [statement.label] + ([statement.prior_label or ""] if compare else [])
+    columns = [[money(_present(row.amount)) for row in statement.lines.itertuples()]]
+    if compare:
+        columns.append([money(_present(row.prior_amount)) for row in statement.lines.itertuples()])
+    widths = [_amount_width(pdf, head, texts) for head, texts in zip(heads, columns, strict=True)]
+    widths.insert(0, pdf.epw - sum(widths))
+    _statement_heads(pdf, widths, heads)
+    for index, row in enumerate(statement.lines.itertuples()):
+        pdf.set_font(PDF_FONT, "B" if row.kind == "total" else "", PDF_SIZE)
+        indent = PDF_INDENT * max(int(row.depth), 0)
+        label = _pdf_text(row.label)
+        label_width = widths[0] - indent
+        lines = pdf.multi_cell(label_width, PDF_LINE, label, align="L", dry_run=True, output="LINES")
+        height = PDF_LINE * max(len(lines), 1)
+        if pdf.will_page_break(height):
+            pdf.add_page()
+            _statement_heads(pdf, widths, heads)
+            pdf.set_font(PDF_FONT, "B" if row.kind == "total" else "", PDF_SIZE)
+        top = pdf.get_y()
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(label_width, PDF_LINE, label, align="L", new_x="RIGHT", new_y="TOP")
+        pdf.set_xy(pdf.l_margin + widths[0], top)
+        for width, texts in zip(widths[1:], columns, strict=True):
+            pdf.cell(width, PDF_LINE, _pdf_text(texts[index]), align="R")
+        pdf.set_xy(pdf.l_margin, top + height)
     if statement.kind == "balance":
         pdf.ln(2)
-        pdf.set_font("Helvetica", "B", 8)
+        pdf.set_font(PDF_FONT, "B", PDF_SIZE)
         text = "Cuadre activo = patrimonio neto + pasivo: " + ("correcto" if statement.check == 0 else "DESCUADRE")
-        pdf.cell(0, 5, _latin(f"{text} ({number(statement.check)})"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, PDF_LINE, _pdf_text(f"{text} ({money(statement.check)})"), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
-def _latin(text: str) -> str:
-    """Text the PDF core fonts can print (Latin-1; '€' becomes 'EUR', other symbols '?')."""
-    return text.replace("€", "EUR").replace("—", "-").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
+def _present(value: Any) -> Any:
+    """None for a missing amount (None or NaN), else the amount."""
+    return None if value is None or pd.isna(value) else value
+
+
+def _amount_width(pdf: Any, head: str, texts: Iterable[str]) -> float:
+    """The width of an amount column: its widest amount (in bold: totals), its header up to ``PDF_HEAD_MAX`` and its
+    longest header word, plus the cell padding and ``PDF_GAP``."""
+    pdf.set_font(PDF_FONT, "B", PDF_SIZE)
+    head = _pdf_text(head)
+    content = max([pdf.get_string_width(_pdf_text(t)) for t in texts] + [0.0])
+    words = max([pdf.get_string_width(w) for w in head.split()] + [0.0])
+    heading = min(pdf.get_string_width(head), PDF_HEAD_MAX)
+    return max(content, words, heading, PDF_AMOUNT_MIN - 2 * pdf.c_margin - PDF_GAP) + 2 * pdf.c_margin + PDF_GAP
+
+
+def _statement_heads(pdf: Any, widths: list[float], heads: list[str]) -> None:
+    """The header row: each amount header right-aligned and wrapped inside its own column, bottom-aligned."""
+    pdf.set_font(PDF_FONT, "B", PDF_SIZE)
+    texts = [_pdf_text(h) for h in heads]
+    counts = [
+        len(pdf.multi_cell(w, PDF_HEAD_LINE, t, dry_run=True, output="LINES"))
+        for w, t in zip(widths[1:], texts, strict=True)
+    ]
+    rows = max([*counts, 1])
+    if pdf.will_page_break(rows * PDF_HEAD_LINE + PDF_LINE):
+        pdf.add_page()
+        pdf.set_font(PDF_FONT, "B", PDF_SIZE)
+    top = pdf.get_y()
+    x = pdf.l_margin + widths[0]
+    for width, text, count in zip(widths[1:], texts, counts, strict=True):
+        pdf.set_xy(x, top + (rows - count) * PDF_HEAD_LINE)
+        pdf.multi_cell(width, PDF_HEAD_LINE, text, align="R")
+        x += width
+    pdf.set_xy(pdf.l_margin, top + rows * PDF_HEAD_LINE + 1)
+
+
+def _pdf_text(text: str) -> str:
+    """Text the core fonts can print with the Windows-1252 encoding (anything else becomes '?')."""
+    return str(text).encode(PDF_ENCODING, "replace").decode(PDF_ENCODING)
 
 
 def stamp_of(manifest: Mapping[str, Any]) -> str:

@@ -191,9 +191,15 @@ def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[objec
 # --- PDF -------------------------------------------------------------------------------------------------------
 
 
+PDF_ENCODING = "windows-1252"  # the core fonts' WinAnsiEncoding: Latin-1 plus '€', '–', '—', '…'
+TABLE_SIZE = 8  # points, the table font (Helvetica)
+TABLE_LINE = 4.5  # mm, one table row
+TABLE_GAP = 2.0  # mm of air between two table columns, besides the cells' own padding
+
+
 def latin1(text: str) -> str:
-    """Text the PDF core fonts can draw (latin-1; the euro sign written as EUR)."""
-    return text.replace("€", "EUR").replace("–", "-").replace("…", "...").encode("latin-1", "replace").decode("latin-1")
+    """Text the PDF core fonts can draw with the Windows-1252 encoding (the euro sign included; others '?')."""
+    return text.encode(PDF_ENCODING, "replace").decode(PDF_ENCODING)
 
 
 def write_pdf(
@@ -205,47 +211,91 @@ def write_pdf(
     widths: Sequence[int] = (),
     footer: str = "",
 ) -> None:
-    """A small one-page document: issuer lines, title, key/value fields and an optional fixed-width table.
+    """A small one-page document: issuer lines, title, key/value fields and an optional table.
 
-    Table widths are in characters (Courier); one cell per line keeps ~700 documents within a few seconds.
+    ``widths`` are the columns' least widths in characters (digits of the table font); a column grows to its widest
+    text, so nothing is cut. A body row starting with empty cells (an invoice's «Base imponible», «Total a pagar»)
+    writes its first text right-aligned across those cells. Numbers are right-aligned.
     """
     pdf = FPDF(format="A4")
+    pdf.core_fonts_encoding = PDF_ENCODING
     pdf.set_creation_date(FIXED_STAMP)
     pdf.set_title(latin1(title))
     pdf.set_author("Asesoría Demo")
     pdf.add_page()
     pdf.set_font("Helvetica", size=8)
     for line in header:
-        pdf.cell(0, 4, latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4, latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 8, latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("Helvetica", size=9)
     for label, value in fields:
-        pdf.cell(0, 5, latin1(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, latin1(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
     if table:
         pdf.ln(3)
-        pdf.set_font("Courier", size=8)
-        for index, row in enumerate(table):
-            text = "".join(_column(value, width, index > 0) for value, width in zip(row, widths, strict=True))
-            pdf.cell(0, 4.5, latin1(text), border="B" if index == 0 else 0, new_x="LMARGIN", new_y="NEXT")
+        _table(pdf, [[latin1(value) for value in row] for row in table], widths)
     if footer:
         pdf.ln(4)
         pdf.set_font("Helvetica", "I", 7)
-        pdf.cell(0, 4, latin1(footer))
+        pdf.multi_cell(0, 4, latin1(footer), new_x="LMARGIN", new_y="NEXT")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(bytes(pdf.output()))
 
 
-def _column(value: str, width: int, body: bool) -> str:
-    """A table value padded to its column (numbers right-aligned)."""
-    text = value[: width - 1]
-    return text.rjust(width - 1) + " " if body and _numeric(value) else text.ljust(width)
+def _table(pdf: FPDF, rows: list[list[str]], least: Sequence[int]) -> None:
+    """The table: the first row a bold header underlined, column widths from their texts (see ``write_pdf``)."""
+    size = TABLE_SIZE
+    widths = _table_widths(pdf, rows, least, size)
+    while sum(widths) > pdf.epw and size > 4:  # too wide for the page: a smaller font, never a cut text
+        size *= pdf.epw / sum(widths)
+        widths = _table_widths(pdf, rows, least, size)
+    owned = [(row, _own(row)) for row in rows[1:]]
+    numeric = [
+        bool(values := [row[c] for row, own in owned if c >= own and row[c]]) and all(map(_numeric, values))
+        for c in range(len(widths))
+    ]
+    for index, row in enumerate(rows):
+        pdf.set_font("Helvetica", "B" if index == 0 else "", size)
+        own = _own(row) if index > 0 else 0
+        if own:
+            pdf.cell(sum(widths[:own]), TABLE_LINE, row[own - 1], align="R")
+        for column in range(own, len(row)):
+            right = _numeric(row[column]) if index > 0 else numeric[column]
+            border = "B" if index == 0 else 0
+            pdf.cell(widths[column], TABLE_LINE, row[column], border=border, align="R" if right else "L")
+        pdf.ln(TABLE_LINE)
+
+
+def _table_widths(pdf: FPDF, rows: list[list[str]], least: Sequence[int], size: float) -> list[float]:
+    """Each column as wide as its least width and its widest text (a spanning text may widen its own column)."""
+    pdf.set_font("Helvetica", "B", size)
+    pad = 2 * pdf.c_margin + TABLE_GAP * size / TABLE_SIZE
+    digit = pdf.get_string_width("0")
+    widths = [digit * n for n in least] + [0.0] * (len(rows[0]) - len(least))
+    for index, row in enumerate(rows):
+        pdf.set_font("Helvetica", "B" if index == 0 else "", size)
+        for column in range(_own(row) if index > 0 else 0, len(row)):
+            widths[column] = max(widths[column], pdf.get_string_width(row[column]) + pad)
+    pdf.set_font("Helvetica", "", size)
+    for row in rows[1:]:
+        if own := _own(row):
+            widths[own - 1] += max(0.0, pdf.get_string_width(row[own - 1]) + pad - sum(widths[:own]))
+    return widths
+
+
+def _own(row: Sequence[str]) -> int:
+    """The first column drawn as its own cell: a row starting with empty cells writes its first text across them
+    and that text's column (returns the column after it); 0 when the row starts with a text (or is empty)."""
+    for column, value in enumerate(row):
+        if value:
+            return column + 1 if column else 0
+    return 0
 
 
 def _numeric(value: str) -> bool:
-    return bool(re.fullmatch(r"-?[\d.]+,\d{2}( EUR)?|\d+", value))
+    return bool(re.fullmatch(r"-?[\d.]+,\d{2}( EUR| €)?|\d+", value))
 
 
 # --- Norma 43 ----------------------------------------------------------------------------------------------------
