@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from auth import access, signin
 from portal.db import get_engine
@@ -138,8 +139,9 @@ PAGES = (
         "views/expedientes.py", "Expedientes", "expedientes", ":material/folder_open:", ("client",), "expedientes"
     ),
     PageSpec("views/documentos.py", "Documentos", "documentos", ":material/description:", ("client",), "documentos"),
-    PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", roles=("client", "staff")),
-    PageSpec("views/contacto.py", "Contacto", "contacto", ":material/mail:", roles=("client",)),
+    # The account pages last, under their own heading, after every module.
+    PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", ("client", "staff"), None, "Cuenta"),
+    PageSpec("views/contacto.py", "Contacto", "contacto", ":material/mail:", ("client",), None, "Cuenta"),
 )
 PAGES_KEY = "portal_pages"  # (role and modules, the st.Page objects of this session's navigation)
 HOME = "inicio"  # url_path of the client home; for staff the same URL opens their first page
@@ -167,21 +169,27 @@ def signed_out_navigation() -> None:
     st.navigation(pages, position="hidden").run()
 
 
-def navigation_pages(user: dict, modules: dict) -> dict[str, list[st.Page]] | list[st.Page]:
-    """The user's own pages (a client's by sidebar section); the others' URLs lead to a «no access» stub.
+Menu = list[tuple[str, list[st.Page]]]  # (sidebar heading, "" for none; its pages), in the order drawn
 
+
+def navigation_pages(user: dict, modules: dict) -> tuple[list[st.Page], Menu]:
+    """Every page st.navigation registers (the user's own; a «no access» stub at each other URL) and the user's menu.
+
+    The menu groups the user's pages under their PageSpec.section headings, in order of first appearance in PAGES:
+    a client's ungrouped pages (Inicio and the single-page modules), then Contabilidad and Impuestos, then Cuenta.
     Clients land on Inicio; for staff the root opens their first page.
     """
+    client = user["role"] == "client"
     mine = [s for s in PAGES if allowed(s, user, modules)]
     others = [stub(s.url_path, no_access, s.title) for s in PAGES if not allowed(s, user, modules)]
-    if user["role"] == "client":
-        sections: dict[str, list[st.Page]] = {"": []}
-        for s in mine:
-            page = st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon, default=s.url_path == HOME)
-            sections.setdefault(s.section, []).append(page)
-        sections[""] += others
-        return sections
-    own = [st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon) for s in mine]
+    menu: dict[str, list[st.Page]] = {}
+    own = []
+    for s in mine:
+        page = st.Page(s.path, title=s.title, url_path=s.url_path, icon=s.icon, default=client and s.url_path == HOME)
+        menu.setdefault(s.section, []).append(page)
+        own.append(page)
+    if client:
+        return [*own, *others], list(menu.items())
     others = [page for page in others if page.url_path != HOME]
 
     def home() -> None:
@@ -189,11 +197,25 @@ def navigation_pages(user: dict, modules: dict) -> dict[str, list[st.Page]] | li
             st.switch_page(own[0])
 
     root = st.Page(home, title="Inicio", url_path=HOME, default=True, visibility="hidden" if own else "visible")
-    return [root, *own, *others]
+    return [root, *own, *others], list(menu.items()) if own else [("", [root])]
 
 
-def signed_in_navigation(user: dict, modules: dict) -> None:
-    """Run the page asked for among the user's pages (every granted page in sight in the sidebar).
+def sidebar_menu(menu: Menu, place: DeltaGenerator) -> None:
+    """The user's pages as links in ``place``, a slot of the sidebar below the company selector.
+
+    Streamlit draws its own navigation menu above everything else in the sidebar (and, on a phone, the selector
+    would sit behind the whole menu), so st.navigation runs hidden and the menu is drawn here instead.
+    """
+    with place.container(gap=None, key="portal-menu"):
+        for heading, pages in menu:
+            if heading:
+                st.caption(f"**{heading}**")  # small and faded, as Streamlit's own menu draws its headings
+            for page in pages:
+                st.page_link(page, width="stretch")
+
+
+def signed_in_navigation(user: dict, modules: dict, menu_place: DeltaGenerator) -> None:
+    """Run the page asked for among the user's pages (every granted page in sight in the sidebar menu).
 
     The page objects are built once per session and set of pages (role and modules, read on every run), not per
     process: st.navigation marks on the object itself which page it lets run (``_can_be_called``), so two sessions
@@ -202,9 +224,12 @@ def signed_in_navigation(user: dict, modules: dict) -> None:
     key = (user["role"], tuple(modules))
     built = st.session_state.get(PAGES_KEY)
     if built is None or built[0] != key:
-        built = (key, navigation_pages(user, modules))
+        built = (key, *navigation_pages(user, modules))
         st.session_state[PAGES_KEY] = built
-    st.navigation(built[1], position="sidebar", expanded=True).run()
+    _, pages, menu = built
+    page = st.navigation(pages, position="hidden")
+    sidebar_menu(menu, menu_place)
+    page.run()
 
 
 def served_behind_the_edge() -> bool:
@@ -240,11 +265,12 @@ if session is None:
 else:
     current_user = session.user
     with access.this_click(session.user_row, session.holdings):  # the gate's reading serves the whole click
-        with st.sidebar:
-            st.caption(_ui.plain(f"{settings.firm_name} · {current_user['name']}"))
         granted: dict = {}
-        if current_user["role"] == "client":
-            company = _client.select_company(engine, current_user)
-            granted = access.modules_of(engine, current_user, company) if company else {}
+        with st.sidebar:  # top to bottom: the company selector (first, on a phone too), who is signed in, the menu
+            if current_user["role"] == "client":
+                company = _client.select_company(engine, current_user)
+                granted = access.modules_of(engine, current_user, company) if company else {}
+            st.caption(_ui.plain(f"{settings.firm_name} · {current_user['name'] or current_user['username']}"))
+            menu_place = st.container()  # filled by the navigation, above «Cerrar sesión»
         signin.sign_out_button(engine, session)
-        signed_in_navigation(current_user, granted)
+        signed_in_navigation(current_user, granted, menu_place)

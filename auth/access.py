@@ -477,6 +477,12 @@ def _user_now(engine: Engine, username: str) -> dict | None:
     return dict(click.user) if click is not None else users.get_user(engine, username)
 
 
+def last_company(engine: Engine, user: dict) -> str | None:
+    """The company the user last chose in the selector (this click's reading of the users row); not checked here."""
+    row = _user_now(engine, str(user.get("username", "")))
+    return row.get("last_company") if row else None
+
+
 def companies_of(engine: Engine, user: dict) -> list[str]:
     """The companies where a client user holds at least one module (staff: none), sorted."""
     if user.get("role") != "client":

@@ -29,9 +29,10 @@ OFFICE_EMAIL = "despacho@asesoria-demo.example"
 
 @dataclass(frozen=True)
 class DemoUser:
-    """One demo client user: its client, modules per company, state, and what it shows (Spanish)."""
+    """One demo client user: its person's name, client, modules per company, state, and what it shows (Spanish)."""
 
     username: str
+    name: str
     client: str
     modules: dict[str, tuple[str, ...]]  # company -> modules
     shows: str
@@ -42,18 +43,21 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser(
         "levante.todo",
+        "Vicente Ferrer Llorca",
         "grupo-levante",
         {"levante": access.MODULES},
         "los siete módulos de Suministros Industriales Levante SL",
     ),
     DemoUser(
         "norte.fiscal",
+        "Itziar Etxeberria Ruiz",
         "norte",
         {"norte": ("impuestos", "documentos")},
         "solo Impuestos y Documentos de Norte Consultores Asociados SL",
     ),
     DemoUser(
         "grupo.levante",
+        "Amparo Sanchis Martí",
         "grupo-levante",
         {
             "levante": ("facturas", "impuestos", "tesoreria", "contabilidad"),
@@ -63,6 +67,7 @@ DEMO_USERS = (
     ),
     DemoUser(
         "labrasa.caducado",
+        "Rocío Jiménez Ortega",
         "labrasa",
         {"labrasa": ("laboral", "contabilidad")},
         "cuenta caducada ayer: el acceso se rechaza",
@@ -70,6 +75,7 @@ DEMO_USERS = (
     ),
     DemoUser(
         "mgarcia.bloqueado",
+        "María García López",
         "mgarcia",
         {"mgarcia": ("impuestos", "contabilidad")},
         "cuenta bloqueada por intentos fallidos: el despacho debe desbloquearla",
@@ -88,7 +94,8 @@ def is_demo_firm(engine: Engine) -> bool:
 def ensure_demo_clients(engine: Engine, settings: Settings, path: Path) -> list[tuple[str, str]]:
     """Create the demo clients and client users that are missing; (username, password) of each user created.
 
-    Passwords are generated and appended to ``path`` (0600). Does nothing outside the demo firm.
+    Passwords are generated and appended to ``path`` (0600). A demo user created before demo users had names gets
+    its name (only while its name is empty). Does nothing outside the demo firm.
     """
     if not is_demo_firm(engine):
         return []
@@ -100,8 +107,11 @@ def ensure_demo_clients(engine: Engine, settings: Settings, path: Path) -> list[
             access.link_company(engine, code, company, actor=ACTOR)
     created = []
     for demo in DEMO_USERS:
-        if users.get_user(engine, demo.username) is None:
+        existing = users.get_user(engine, demo.username)
+        if existing is None:
             created.append((demo.username, _create(engine, settings, demo)))
+        elif not existing["name"].strip():
+            access.update_client_user(engine, demo.username, actor=ACTOR, name=demo.name)
     if created:
         _append_credentials(path, created)
     return created
@@ -118,6 +128,7 @@ def _create(engine: Engine, settings: Settings, demo: DemoUser) -> str:
         engine,
         demo.username,
         client_code=demo.client,
+        name=demo.name,
         email=f"{demo.username}@cliente-demo.example",
         office_email=OFFICE_EMAIL,
         max_attempts=3 if demo.locked else 5,

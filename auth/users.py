@@ -262,6 +262,12 @@ def revoke_sessions(
         conn.execute(sa.update(sessions).where(open_rows).values(revoked_at=moment, revoked_reason=reason))
 
 
+def remember_company(engine: Engine, user_id: int, company: str) -> None:
+    """Keep the company a client user chose in the selector: the user's next session opens on it (while held)."""
+    with engine.begin() as conn:
+        conn.execute(sa.update(users).where(users.c.id == user_id).values(last_company=company))
+
+
 def ensure_demo_staff(engine: Engine, path: Path) -> tuple[str, str] | None:
     """For the demo only: with no staff user, create ``despacho`` with a random password written to ``path`` (0600)."""
     if any_staff(engine):

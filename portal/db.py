@@ -51,6 +51,9 @@ users = Table(
     Column("mfa_enabled_at", DateTime(timezone=True), nullable=True),
     Column("mfa_last_step", BigInteger, nullable=True),
     Column("mfa_required", Boolean, nullable=False, default=False),  # the firm requires it of this user
+    # the company a client user last chose in the selector (migration 0007): a new session opens on it while the
+    # user still holds it; never trusted otherwise (views/_client.py checks it against the grants)
+    Column("last_company", String(32), nullable=True),
 )
 
 companies = Table(

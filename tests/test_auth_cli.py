@@ -249,6 +249,25 @@ def test_demo_clients_have_varied_modules_and_states_and_are_created_once(engine
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert demo.ensure_demo_clients(engine, settings, path) == []
     assert path.read_text(encoding="utf-8") == text
+    names = {d.username: users.get_user(engine, d.username)["name"] for d in demo.DEMO_USERS}
+    assert all(len(name.split()) >= 2 for name in names.values()), names  # a person's name: «Hola, Vicente …»
+    assert len(set(names.values())) == len(names)
+
+
+def test_demo_users_created_without_a_name_get_one_and_a_name_set_by_staff_is_kept(engine, tmp_path):
+    """Demo databases made before the demo users had names: the next start names them (only the unnamed ones)."""
+    settings = load_settings()
+    path = tmp_path / "demo_credentials.txt"
+    demo.ensure_demo_clients(engine, settings, path)
+    with engine.begin() as conn:
+        conn.execute(sa.update(users.users).values(name=""))
+    access.update_client_user(engine, "norte.fiscal", actor="test", name="Nombre puesto por el despacho")
+    assert demo.ensure_demo_clients(engine, settings, path) == []  # nobody created again
+    names = {d.username: users.get_user(engine, d.username)["name"] for d in demo.DEMO_USERS}
+    assert names == {
+        d.username: "Nombre puesto por el despacho" if d.username == "norte.fiscal" else d.name for d in demo.DEMO_USERS
+    }
+    assert all(names.values())
 
 
 def test_no_demo_clients_outside_the_demo_firm(tmp_path):

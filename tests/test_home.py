@@ -68,7 +68,7 @@ def metrics(at) -> dict[str, str]:
 
 
 def links(at) -> list[str]:
-    return [link.label for link in at.get("page_link")]
+    return [link.label for link in at.main.get("page_link")]  # the page's own (not the sidebar menu)
 
 
 def hand_result(world: World, start: date, end: date) -> Decimal:

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy.engine import Engine, make_url
 
 from auth import access, users
@@ -579,9 +580,18 @@ def test_a_stopped_process_hands_its_browsers_to_the_other_one_still_signed_in(e
         page.get_by_text(f"{FIRMS[0]} · Rita", exact=True).wait_for()
         edge.backends[0].process.terminate()
         edge.backends[0].process.wait(timeout=30)
-        page.get_by_role("link", name="Mi cuenta").click()
+        # The page reconnects through the proxy to process 1 at its next click; a click made while the page is
+        # still without a connection is not lost for good: the user clicks again (the menu is st.page_link).
+        heading = page.get_by_role("heading", name="Mi cuenta")
+        for _ in range(10):
+            page.get_by_role("link", name="Mi cuenta").click()
+            try:
+                heading.wait_for(timeout=5000)
+                break
+            except PlaywrightTimeout:
+                continue
         page.get_by_text(f"{FIRMS[1]} · Rita", exact=True).wait_for()
-        page.get_by_role("heading", name="Mi cuenta").wait_for()
+        heading.wait_for()
         assert backend_of(edge, context) == 1
         page.reload()  # and it stays there
         page.get_by_text(f"{FIRMS[1]} · Rita", exact=True).wait_for()

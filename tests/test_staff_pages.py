@@ -285,7 +285,6 @@ def test_staff_set_modules_per_company_and_the_grants_are_in_the_database(settin
         at.checkbox(key=f"mod-luis-acme-{module}").check()
     at.radio(key="casos-luis-acme").set_value("open")
     at.multiselect(key="tablas-luis-acme").set_value([])
-    at.radio(key="modo-luis-acme").set_value("manual")
     at.button[[b.label for b in at.button].index("Guardar")].click().run()  # acme's form comes first
     assert "Laboral: elija al menos una tabla laboral" in texts(at)
     assert access.grants_of(engine(settings), "luis") == []  # nothing saved on an error
@@ -298,14 +297,59 @@ def test_staff_set_modules_per_company_and_the_grants_are_in_the_database(settin
         access.Grant("acme", "laboral", {"tables": ["resumen_nominas", "altas_bajas"]}),
         access.Grant("acme", "contabilidad", {}),
     ]
-    with engine(settings).connect() as conn:
-        modes = dict(conn.execute(sa.select(companies.c.code, companies.c.publish_mode)).all())
-    assert modes == {"acme": "manual", "beta": "auto"}
+    assert publish_modes(settings) == {"acme": "auto", "beta": "auto"}
     assert "Módulos de luis en acme guardados." in texts(at)
 
     at.checkbox(key="mod-luis-acme-laboral").uncheck()
     at.button[[b.label for b in at.button].index("Guardar")].click().run()
     assert [g.module for g in access.grants_of(engine(settings), "luis")] == ["expedientes", "contabilidad"]
+
+
+def publish_modes(settings: Settings) -> dict[str, str]:
+    with engine(settings).connect() as conn:
+        return dict(conn.execute(sa.select(companies.c.code, companies.c.publish_mode)).all())
+
+
+def test_the_publish_mode_is_the_companys_own_form_and_a_users_modules_never_change_it(settings):
+    """Item 10 of issue 16: saving one user's modules never touches the company's publish mode (for all its
+    users); the company's own form, and only its button, changes it."""
+    with_client(settings)
+    at = open_page("modulos")
+    assert [h.value for h in at.header] == ["Publicación de la contabilidad", "Módulos de luis"]
+    assert [r.label for r in at.radio if r.key.startswith("modo-")] == ["acme — acme", "beta — beta"]
+    assert [f.key for f in at.get("form")] == [
+        "publicacion-acme",
+        "publicacion-beta",
+        "modulos-luis-acme",
+        "modulos-luis-beta",
+    ]
+    at.radio(key="modo-acme-auto").set_value("manual")  # changed, but its form not sent
+    at.checkbox(key="mod-luis-acme-contabilidad").check()
+    at.button[[b.label for b in at.button].index("Guardar")].click().run()
+    assert not at.exception
+    assert [(g.company, g.module) for g in access.grants_of(engine(settings), "luis")] == [("acme", "contabilidad")]
+    assert publish_modes(settings) == {"acme": "auto", "beta": "auto"}
+    assert events(settings, "publish_mode_changed") == []
+
+    at.radio(key="modo-acme-auto").set_value("manual")
+    form_button(at, "publicacion-acme").click().run()
+    assert not at.exception
+    assert publish_modes(settings) == {"acme": "manual", "beta": "auto"}
+    assert "Publicación de acme: manual (cuando la publique el despacho)." in texts(at)
+    assert [(g.company, g.module) for g in access.grants_of(engine(settings), "luis")] == [("acme", "contabilidad")]
+    assert at.radio(key="modo-acme-manual").value == "manual"  # the form shows the saved mode
+
+    other = open_page("modulos")  # another staff session: saving a user's modules keeps the mode as it is
+    other.checkbox(key="mod-luis-acme-impuestos").check()
+    other.button[[b.label for b in other.button].index("Guardar")].click().run()
+    assert publish_modes(settings) == {"acme": "manual", "beta": "auto"}
+
+
+def form_button(at: AppTest, form_key: str):
+    """The submit button of one form."""
+    [form] = [f for f in at.get("form") if f.key == form_key]
+    [button] = form.button
+    return button
 
 
 # --- Auditoría ----------------------------------------------------------------------------------------------------
@@ -420,3 +464,32 @@ def test_csv_cells_never_start_a_formula():
         "normal",
         "—",
     ]
+
+
+def test_the_load_problems_name_their_rule_in_spanish_never_by_its_internal_name():
+    from etl.problems import RULE_LABELS, rule_label
+    from views import _ui
+
+    found = {"rule": "tax_vat_journal", "severity": "warning", "file": "impuestos/casillas.csv", "line": 7}
+    [row] = _ui.problem_rows([{**found, "entry": None, "message": "Modelo 303 de 1T 2025: casilla 27 …"}])
+    assert row["Regla"] == "IVA: el modelo 303 no cuadra con el diario"
+    assert (rule_label("labour_encoding"), rule_label("treasury_columns")) == (
+        "Laboral: codificación del archivo",
+        "Tesorería: columnas del archivo",
+    )
+    assert rule_label("something_new") == "Comprobación de los datos"
+    # every rule the ETL names literally has a label of its own
+    import re
+
+    named = set()
+    for path in (Path(__file__).resolve().parents[1] / "etl").rglob("*.py"):
+        named |= set(re.findall(r'Problem\(\s*"([a-z0-9_]+)"', path.read_text(encoding="utf-8")))
+    assert named and named <= set(RULE_LABELS), sorted(named - set(RULE_LABELS))
+
+
+def test_the_run_picker_separates_thousands():
+    from views import _ui
+
+    run = {"id": 12, "company": "acme", "started_at": datetime(2025, 12, 31, 13, 5, tzinfo=UTC), "outcome": "rejected"}
+    assert _ui.run_label({**run, "errors": 5000, "warnings": 1}).endswith("(5.000 errores, 1 aviso)")
+    assert _ui.run_label({**run, "errors": 1, "warnings": 1234}).endswith("(1 error, 1.234 avisos)")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from auth import access
+from auth import access, users
 from etl.store import Snapshot, Store
 from portal import audit, fmt
 from portal.codes import is_company_code
@@ -74,33 +74,40 @@ def _ignore_tenant_params(engine: Engine, user: dict, allowed: list[str]) -> Non
 
 
 def select_company(engine: Engine, user: dict) -> str | None:
-    """The session's company, chosen in the sidebar when the user has several (app.py calls it on every run).
+    """The session's company, chosen at the top of the sidebar when the user has several (app.py calls it on every
+    run, before the menu).
 
-    The choice is checked against the server-side list; a tampered or stale value is replaced by the remembered
-    company (or the first one) and logged as access_denied.
+    The choice is checked against the server-side list; a tampered or stale value is replaced by the session's
+    company and logged as access_denied. A session starts on the company the user last chose (``users.last_company``)
+    while the user still holds it, else on the first one; choosing another company remembers it (one UPDATE, only
+    when the choice changes).
     """
     allowed = access.companies_of(engine, user)
     _ignore_tenant_params(engine, user, allowed)
-    remembered = st.session_state.get(COMPANY_KEY)
-    if remembered is not None and remembered not in allowed:
-        _refuse(engine, user, remembered, "empresa de la sesión fuera de su lista")
-        remembered = None
+    current = st.session_state.get(COMPANY_KEY)
+    if current is not None and current not in allowed:
+        _refuse(engine, user, current, "empresa de la sesión fuera de su lista")
+        current = None
     if not allowed:
         st.session_state.pop(COMPANY_KEY, None)
         st.session_state.pop(CHOICE_KEY, None)
         return None
-    company = remembered or allowed[0]
-    if len(allowed) > 1:
-        choice = st.session_state.get(CHOICE_KEY)
-        if choice is not None and choice not in allowed:
-            _refuse(engine, user, choice, "valor del selector de empresa fuera de su lista")
-            st.session_state[CHOICE_KEY] = company
-        elif choice is None:
-            st.session_state[CHOICE_KEY] = company
-        names = access.company_names(engine, user, allowed)
-        company = st.sidebar.selectbox("Empresa", allowed, format_func=names.get, key=CHOICE_KEY)
-    else:
+    if len(allowed) == 1:
         st.session_state.pop(CHOICE_KEY, None)
+        st.session_state[COMPANY_KEY] = allowed[0]
+        return allowed[0]
+    last = access.last_company(engine, user)  # this click's reading of the users row: no query
+    company = current or (last if last in allowed else allowed[0])  # a remembered company no longer held: ignored
+    choice = st.session_state.get(CHOICE_KEY)
+    if choice is not None and choice not in allowed:
+        _refuse(engine, user, choice, "valor del selector de empresa fuera de su lista")
+        st.session_state[CHOICE_KEY] = company
+    elif choice is None:
+        st.session_state[CHOICE_KEY] = company
+    names = access.company_names(engine, user, allowed)
+    company = st.sidebar.selectbox("Empresa", allowed, format_func=names.get, key=CHOICE_KEY)
+    if current is not None and company != current and company != last:  # the user chose another company
+        users.remember_company(engine, user["id"], company)
     st.session_state[COMPANY_KEY] = company
     return company
 

@@ -1,4 +1,5 @@
-"""Módulos (staff): per client user and company, which modules it sees, with their options and the publish mode."""
+"""Módulos (staff): each company's publish mode (its own form), and per client user and company, which modules it
+sees with their options."""
 
 from __future__ import annotations
 
@@ -9,9 +10,31 @@ from etl import service
 from portal.db import get_engine
 from views import _staff, _ui
 
+PUBLISH_LABELS = {"auto": "Automática tras cada carga", "manual": "Manual (cuando la publique el despacho)"}
 
-def company_form(settings, engine, person: dict, company, held: dict[str, dict], actor: str) -> None:
-    """The seven modules of one company for one user, their options, and the company's publish mode."""
+
+def publish_form(settings, company, actor: str) -> None:
+    """The company's publish mode, in a form of its own: saved only by its button, never by a user's modules."""
+    code, modes = company.code, list(_ui.PUBLISH_MODES)
+    with st.form(f"publicacion-{code}"):
+        mode = st.radio(
+            f"{code} — {company.name}",
+            modes,
+            index=modes.index(company.publish_mode) if company.publish_mode in modes else 0,
+            format_func=PUBLISH_LABELS.get,
+            horizontal=True,
+            key=f"modo-{code}-{company.publish_mode}",  # a change made elsewhere (Cargas de datos) shows here too
+        )
+        if st.form_submit_button("Guardar publicación", icon=":material/save:"):
+            with _ui.errors_shown():
+                if mode != company.publish_mode:
+                    service.set_publish_mode(settings, code, mode, actor=actor)
+                _ui.flash(f"Publicación de {code}: {PUBLISH_LABELS[mode].lower()}.")
+                st.rerun()
+
+
+def company_form(engine, person: dict, company, held: dict[str, dict], actor: str) -> None:
+    """The seven modules of one company for one user and their options (the user's grants only)."""
     login, code = person["username"], company.code
     with st.form(f"modulos-{login}-{code}"):
         st.subheader(f"{code} — {company.name}")
@@ -34,21 +57,9 @@ def company_form(settings, engine, person: dict, company, held: dict[str, dict],
             format_func=access.LABOUR_TABLES.get,
             key=f"tablas-{login}-{code}",
         )
-        modes = list(_ui.PUBLISH_MODES)
-        mode = st.radio(
-            "Publicación de la contabilidad de la empresa",
-            modes,
-            index=modes.index(company.publish_mode) if company.publish_mode in modes else 0,
-            format_func={"auto": "Automática tras cada carga", "manual": "Manual (cuando la publique el despacho)"}.get,
-            horizontal=True,
-            key=f"modo-{login}-{code}",
-        )
-        st.caption(f"El modo de publicación es de la empresa {code}: se aplica a todos sus usuarios, no solo a este.")
         if st.form_submit_button("Guardar", icon=":material/save:"):
             with _ui.errors_shown():
                 access.set_grants(engine, login, code, _staff.chosen_modules(checked, cases, tables), actor=actor)
-                if mode != company.publish_mode:
-                    service.set_publish_mode(settings, code, mode, actor=actor)
                 _ui.flash(f"Módulos de {login} en {code} guardados.")
                 st.rerun()
 
@@ -74,7 +85,14 @@ with _ui.errors_shown():
         st.info(f"El cliente {person['client']} no tiene empresas vinculadas: vincúlelas en «Clientes y empresas».")
         st.stop()
     statuses = {s.code: s for s in service.company_statuses(settings)}
+    shown = [statuses[code] for code in codes if code in statuses]
+    st.header("Publicación de la contabilidad", divider="gray")
+    st.caption(
+        _ui.plain(f"Es de cada empresa del cliente {person['client']}: vale para todos sus usuarios, no solo {login}.")
+    )
+    for company in shown:
+        publish_form(settings, company, user["username"])
+    st.header(_ui.plain(f"Módulos de {login}"), divider="gray")
     held = _staff.grants_by_company(access.grants_of(engine, login))
-    for code in codes:
-        if code in statuses:
-            company_form(settings, engine, person, statuses[code], held.get(code, {}), user["username"])
+    for company in shown:
+        company_form(engine, person, company, held.get(company.code, {}), user["username"])
