@@ -32,3 +32,107 @@ class Problem:
 def has_errors(problems: list[Problem]) -> bool:
     """True when any problem rejects the load."""
     return any(p.severity == "error" for p in problems)
+
+
+# What staff read instead of a rule's internal name (the name stays in the database, the CLI and the logs).
+RULE_LABELS = {
+    # company folder and journal
+    "company_file": "Ficha de la empresa",
+    "source_symlink": "Enlace simbólico en la carpeta",
+    "no_journal": "Falta el diario",
+    "empty_file": "Archivo vacío",
+    "unreadable_file": "Archivo ilegible",
+    "undecodable_bytes": "Caracteres ilegibles (codificación)",
+    "missing_column": "Falta una columna",
+    "unknown_columns": "Columnas desconocidas",
+    "bad_line": "Línea mal formada",
+    "bad_date": "Fecha no válida",
+    "bad_entry": "Número de asiento no válido",
+    "bad_amount": "Importe no válido",
+    "ambiguous_decimal": "Separador decimal dudoso",
+    "both_sides": "Importe en el debe y en el haber",
+    "bad_account": "Cuenta no válida",
+    "bad_entry_type": "Tipo de asiento no válido",
+    "account_not_in_chart": "Cuenta fuera del plan de cuentas",
+    "duplicate_account": "Cuenta repetida en el plan de cuentas",
+    "unbalanced_entry": "Asiento descuadrado",
+    "entry_multiple_dates": "Asiento con varias fechas",
+    "date_outside_fiscal_years": "Fecha fuera de los ejercicios",
+    "year_end_effect": "Asientos de fin de ejercicio",
+    # impuestos
+    "tax_missing_file": "Impuestos: falta un archivo",
+    "tax_filing": "Impuestos: declaración no válida",
+    "tax_box": "Impuestos: casilla no válida",
+    "tax_duplicate": "Impuestos: registro repetido",
+    "tax_orphan_box": "Impuestos: casilla sin declaración",
+    "tax_missing_receipt": "Impuestos: falta el justificante",
+    "tax_receipt_not_pdf": "Impuestos: justificante que no es un PDF",
+    "tax_vat_journal": "IVA: el modelo 303 no cuadra con el diario",
+    "tax_annual_sum": "Impuestos: el resumen anual no cuadra con los trimestres",
+    # tesorería
+    "treasury_banks": "Tesorería: cuentas bancarias",
+    "treasury_item": "Tesorería: vencimiento no válido",
+    "treasury_duplicate": "Tesorería: registro repetido",
+    "treasury_nif": "Tesorería: NIF no válido",
+    "treasury_n43": "Tesorería: extracto Norma 43 ilegible",
+    "treasury_n43_account": "Tesorería: extracto de una cuenta desconocida",
+    "treasury_n43_iban": "Tesorería: IBAN del extracto",
+    "treasury_n43_name": "Tesorería: nombre del extracto",
+    "treasury_n43_year": "Tesorería: año del extracto",
+    "treasury_n43_chain": "Tesorería: saldos de extractos que no encadenan",
+    "treasury_n43_overlap": "Tesorería: extractos solapados",
+    "treasury_bank_ledger": "Tesorería: el banco no cuadra con el diario",
+    "treasury_cartera_ledger": "Tesorería: la cartera no cuadra con el diario",
+    # facturas del despacho
+    "invoice_missing_file": "Facturas: falta un archivo",
+    "invoice_row": "Facturas: factura no válida",
+    "invoice_line": "Facturas: línea no válida",
+    "invoice_duplicate": "Facturas: registro repetido",
+    "invoice_line_unknown": "Facturas: línea de una factura desconocida",
+    "invoice_lines_total": "Facturas: las líneas no suman la base",
+    "invoice_pdf_missing": "Facturas: falta el PDF",
+    "invoice_pdf_invalid": "Facturas: PDF no válido",
+    "invoice_pdf_unlisted": "Facturas: PDF sin factura",
+    "invoice_facturae": "Facturas: Facturae no válida",
+    "invoice_facturae_duplicate": "Facturas: Facturae repetida",
+    "invoice_facturae_mismatch": "Facturas: la Facturae no coincide",
+    "invoice_facturae_skipped": "Facturas: Facturae sin leer",
+    # laboral
+    "labour_missing_file": "Laboral: falta un archivo",
+    "labour_employee": "Laboral: empleado no válido",
+    "labour_payroll": "Laboral: nómina no válida",
+    "labour_leave": "Laboral: baja no válida",
+    "labour_duplicate": "Laboral: registro repetido",
+    "labour_unknown_employee": "Laboral: empleado desconocido",
+    "labour_journal_mismatch": "Laboral: las nóminas no cuadran con el diario",
+    # expedientes y documentos
+    "case_missing_file": "Expedientes: falta un archivo",
+    "case_row": "Expedientes: expediente no válido",
+    "case_event": "Expedientes: hito no válido",
+    "case_duplicate": "Expedientes: registro repetido",
+    "case_event_unknown": "Expedientes: hito de un expediente desconocido",
+    "case_event_date": "Expedientes: hito anterior a la apertura",
+    "document_missing_file": "Documentos: falta un archivo",
+    "document_row": "Documentos: documento no válido",
+    "document_duplicate": "Documentos: registro repetido",
+}
+RULE_AREAS = {
+    "tax": "Impuestos",
+    "treasury": "Tesorería",
+    "invoice": "Facturas",
+    "labour": "Laboral",
+    "case": "Expedientes",
+    "document": "Documentos",
+}
+RULE_SUFFIXES = {"encoding": "codificación del archivo", "columns": "columnas del archivo"}
+
+
+def rule_label(rule: str) -> str:
+    """The Spanish name of a validation rule for the staff pages ('tax_vat_journal' -> 'IVA: el modelo 303 no cuadra
+    con el diario'); a rule without its own label reads as its area's check, never as its internal name."""
+    if rule in RULE_LABELS:
+        return RULE_LABELS[rule]
+    area, _, rest = rule.partition("_")
+    if area in RULE_AREAS:
+        return f"{RULE_AREAS[area]}: {RULE_SUFFIXES.get(rest, 'comprobación de los datos')}"
+    return "Comprobación de los datos"

@@ -1,13 +1,16 @@
-"""Spanish (es-ES) formatting of money, numbers, dates and percentages: exact, from Decimal, no Streamlit."""
+"""Spanish (es-ES) formatting of money, numbers, dates, percentages and file sizes (exact, from Decimal, no
+Streamlit), and the Spanish sort order of names."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from portal.clock import to_madrid
 
 EMPTY = "—"  # shown for a missing value
+SIZE_UNITS = ("KB", "MB", "GB", "TB")  # of 1024 bytes each, as the operating systems show them
 
 Number = Decimal | int | float | str
 
@@ -83,3 +86,26 @@ def datetime_es(value: datetime | str | None) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return to_madrid(value).strftime("%d/%m/%Y %H:%M")
+
+
+def file_size(size: int | None) -> str:
+    """A file size as people read it: 512 -> '512 bytes', 3789 -> '3,7 KB', 1_258_291 -> '1,2 MB' (units of 1024,
+    one decimal rounded half up, never '1.024,0 KB'); None -> '—'."""
+    exact = _decimal(size)
+    if exact is None:
+        return EMPTY
+    if abs(exact) < 1024:
+        return f"{integer(exact)} {'byte' if exact == 1 else 'bytes'}"
+    for unit in SIZE_UNITS:
+        exact /= 1024
+        shown = exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        if abs(shown) < 1024 or unit == SIZE_UNITS[-1]:
+            return f"{number(shown, 1)} {unit}"
+    raise AssertionError("unreachable")
+
+
+def sort_key(text: str | None) -> str:
+    """The key that sorts names as a Spanish reader expects: case and accents ignored («Álvarez» with the A,
+    «Ábaco» before «abeto»), and ñ a letter after n («Muñoz» after «Munoz», «Ñoño» after «Nuzzo», before «Oliva»)."""
+    folded = unicodedata.normalize("NFD", (text or "").casefold()).replace("n\u0303", "n\U0010ffff")
+    return "".join(c for c in folded if not unicodedata.combining(c))

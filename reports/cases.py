@@ -6,6 +6,7 @@ scope, is absent from every list, timeline and summary; a milestone or note with
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,7 +34,7 @@ STATE_LABELS = {
 KIND_LABELS = {"hito": "Hito", "nota": "Nota", "plazo": "Plazo"}
 UPDATE_KINDS = ("hito", "nota")  # a deadline ('plazo') is a date ahead, not an update
 CASE_COLUMNS = ["code", "case_type", "title", "opened", "closed", "state", "state_label", "responsible", "is_open"]
-EVENT_COLUMNS = ["date", "kind", "kind_label", "state", "state_label", "description"]
+EVENT_COLUMNS = ["date", "kind", "kind_label", "state", "state_label", "description", "note"]
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,24 @@ def filter_cases(
     return frame[keep].reset_index(drop=True)
 
 
+def _plain(text: str) -> str:
+    """Lower case, no accents, no end punctuation or extra spaces: how two labels are compared."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).strip(" .;:-—").split())
+
+
+def milestone_note(state_label: str, description: str | None) -> str:
+    """What a milestone adds to its state: its description, or '' when that only repeats the state
+    («Pendiente de resolución» of a milestone in state pendiente_resolucion) or is empty."""
+    text = (description or "").strip()
+    return "" if not text or (state_label and _plain(text) == _plain(state_label)) else text
+
+
 def timeline(snapshot: Snapshot, code: str, scope: str) -> pd.DataFrame:
-    """The shared milestones of one visible case file, oldest first; empty for a case file the user may not see."""
+    """The shared milestones of one visible case file, oldest first; empty for a case file the user may not see.
+
+    ``note``: the description, empty when it only repeats the milestone's state (the timeline shows the state once).
+    """
     visible = case_files(snapshot, scope)
     if code not in set(visible["code"]) or not snapshot.has(EVENTS):
         return pd.DataFrame(columns=EVENT_COLUMNS)
@@ -109,6 +126,7 @@ def timeline(snapshot: Snapshot, code: str, scope: str) -> pd.DataFrame:
     frame["state"] = [None if s is None or pd.isna(s) else s for s in frame["state"]]
     frame["kind_label"] = [KIND_LABELS[k] for k in frame["kind"]]
     frame["state_label"] = [STATE_LABELS.get(s, "") if s else "" for s in frame["state"]]
+    frame["note"] = [milestone_note(s, d) for s, d in zip(frame["state_label"], frame["description"], strict=True)]
     return frame[EVENT_COLUMNS]
 
 

@@ -1,4 +1,5 @@
-"""Journal queries over a published snapshot (latest entries with a text and date filter) and their CSV export.
+"""Journal queries over a published snapshot (latest entries with a text and date filter, page by page, and how
+many there are) and their CSV export.
 
 Pure functions, no Streamlit: every user value reaches DuckDB as a bound parameter (never formatted into the SQL),
 and the Parquet path comes from the snapshot (a server-side path checked by ``etl.store``), also as a parameter.
@@ -23,8 +24,9 @@ from reports.redaction import Redaction
 
 COLUMNS = ["date", "entry", "account", "description", "debit", "credit", "entry_type"]
 CSV_HEADERS = ["Fecha", "Asiento", "Cuenta", "Concepto", "Debe", "Haber", "Tipo"]
-ENTRY_TYPES = {"normal": "", "apertura": "Apertura", "regularizacion": "Regularización", "cierre": "Cierre"}
+ENTRY_TYPES = {"normal": "Normal", "apertura": "Apertura", "regularizacion": "Regularización", "cierre": "Cierre"}
 MAX_LIMIT = 5000
+PAGE_SIZE = 200  # the Diario's lines per page
 MAX_TEXT = 200
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # Excel would run these text cells as formulas
 
@@ -46,6 +48,12 @@ _QUERY = (
 # every line of the page is dated on or after it, so the full query then sorts only those lines (5,000,000-line
 # journal: 1.5 s → 0.5 s for the newest 200).
 _CUTOFF = "SELECT date" + _FILTERED + "ORDER BY date DESC LIMIT 1 OFFSET $skip"
+_COUNT = "SELECT count(*)" + _FILTERED
+# With a text and hidden employees: a line found by its concept counts only when its concept may be read (one
+# redaction per distinct concept, not per line); a line found by its account always counts.
+_COUNT_VISIBLE = (
+    "SELECT starts_with(account, $prefix) AS by_account, description, count(*)" + _FILTERED + "GROUP BY ALL"
+)
 CHUNK = 2048
 
 
@@ -63,9 +71,11 @@ def recent_entries(
     date_from: date | None = None,
     date_to: date | None = None,
     hide: Redaction | None = None,
+    offset: int = 0,
 ) -> pd.DataFrame:
     """The latest journal lines of the snapshot, optionally only those whose concept contains ``text`` (case and
-    accents ignored) or whose account starts with it, between ``date_from`` and ``date_to`` (both included).
+    accents ignored) or whose account starts with it, between ``date_from`` and ``date_to`` (both included):
+    ``limit`` of them after skipping the ``offset`` newest (a page; ``count_entries`` tells how many there are).
 
     ``hide``: employees whose names never reach the user; their lines read the redaction's label, and a text search
     never finds a line by a hidden name (only by its account), so a search cannot tie a name to an amount.
@@ -79,25 +89,57 @@ def recent_entries(
         "text": folded,
     }
     limit = max(0, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
     hide = hide or Redaction()
     with duckdb.connect() as con:
         if not (hide and wanted):
-            cutoff = con.execute(_CUTOFF, {**params, "skip": limit - 1}).fetchone() if limit else None
+            skip = offset + limit - 1  # the page's last line: every line of the page is dated on or after it
+            cutoff = con.execute(_CUTOFF, {**params, "skip": skip}).fetchone() if limit else None
             if cutoff is not None:
                 day = cutoff[0].date() if isinstance(cutoff[0], datetime) else cutoff[0]
                 params["from"] = day if date_from is None else max(date_from, day)
-            rows = con.execute(_QUERY + " LIMIT $limit", {**params, "limit": limit}).fetchall()
+            rows = con.execute(
+                _QUERY + " LIMIT $limit OFFSET $offset", {**params, "limit": limit, "offset": offset}
+            ).fetchall()
         else:  # filter on what the user may read: newest first, chunk by chunk, until the page is full
             cursor, prefix, rows = con.execute(_QUERY, params), wanted.casefold(), []
-            while len(rows) < limit and (chunk := cursor.fetchmany(CHUNK)):
+            while len(rows) < offset + limit and (chunk := cursor.fetchmany(CHUNK)):
                 shown = hide.apply([r[3] for r in chunk])
                 rows += [r for r, d in zip(chunk, shown, strict=True) if d == r[3] or r[2].startswith(prefix)]
-            rows = rows[:limit]
+            rows = rows[offset : offset + limit]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["date"] = [d.date() if hasattr(d, "date") else d for d in frame["date"]]
     for column in ("debit", "credit"):
         frame[column] = [None if v is None or pd.isna(v) else Decimal(v) for v in frame[column]]
     return hide.frame(frame)
+
+
+def count_entries(
+    snapshot: Snapshot,
+    *,
+    text: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    hide: Redaction | None = None,
+) -> int:
+    """How many lines ``recent_entries`` finds with the same filters, over all its pages (a line found only by a
+    hidden employee's name is not counted, as it is never shown)."""
+    wanted = (text or "").strip()[:MAX_TEXT]
+    params = {
+        "path": str(snapshot.file("journal")),
+        "from": date_from,
+        "to": date_to,
+        "text": _like_literal(wanted) if wanted else None,
+    }
+    hide = hide or Redaction()
+    with duckdb.connect() as con:
+        if not (hide and wanted):
+            return int(con.execute(_COUNT, params).fetchone()[0])
+        groups = con.execute(_COUNT_VISIBLE, {**params, "prefix": wanted.casefold()}).fetchall()
+    shown = hide.apply([description for _, description, _ in groups])
+    return sum(
+        n for (by_account, description, n), d in zip(groups, shown, strict=True) if by_account or d == description
+    )
 
 
 def data_dates(snapshot: Snapshot) -> tuple[date | None, date | None]:

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from etl.store import Snapshot
+from portal.fmt import sort_key
 
 EMPLOYEES, PAYROLL, LEAVE = "labour_employees.parquet", "labour_payroll.parquet", "labour_leave.parquet"
 PAYROLL_SUMS = ("gross", "ss_worker", "irpf", "other_deductions", "net", "ss_employer", "employer_cost")
@@ -37,8 +38,10 @@ def _read(snapshot: Snapshot, name: str, blocked: frozenset[str], order: str) ->
 
 
 def employees(snapshot: Snapshot, blocked: frozenset[str]) -> pd.DataFrame:
-    """The employees not blocked, by name."""
-    return _read(snapshot, EMPLOYEES, blocked, "name, nif")
+    """The employees not blocked, by name in Spanish order («Álvarez» with the A, case ignored), then NIF."""
+    frame = _read(snapshot, EMPLOYEES, blocked, "name, nif")
+    order = sorted(range(len(frame)), key=lambda i: (sort_key(frame["name"].iat[i]), frame["nif"].iat[i]))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def payroll_years(snapshot: Snapshot, blocked: frozenset[str]) -> list[int]:
@@ -193,12 +196,26 @@ def contracts_ending(snapshot: Snapshot, blocked: frozenset[str], *, today: date
     return pd.DataFrame(sorted(rows), columns=[*columns, "window"])
 
 
-def leave_list(snapshot: Snapshot, blocked: frozenset[str], *, today: date) -> pd.DataFrame:
-    """Every sick-leave period (open ones with their days up to ``today``), newest first."""
+def leave_list(
+    snapshot: Snapshot,
+    blocked: frozenset[str],
+    *,
+    today: date,
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """Every sick-leave period (open ones with their days up to ``today``), newest first; with ``start`` and
+    ``end`` only those with a day between them (a leave across the new year is listed in both years, with all its
+    days)."""
     if not snapshot.has(LEAVE):
         return pd.DataFrame(columns=["nif", "name", "contingency", "start_date", "end_date", "days", "open"])
     frame = _read(snapshot, LEAVE, blocked, "start_date DESC, nif")
-    frame = frame[[_day(d) <= today for d in frame["start_date"]]].reset_index(drop=True)
+    last = min(today, end) if end is not None else today
+    keep = [
+        _day(s) <= last and (start is None or _day(e) is None or _day(e) >= start)
+        for s, e in zip(frame["start_date"], frame["end_date"], strict=True)
+    ]
+    frame = frame[keep].reset_index(drop=True)
     frame["open"] = [_day(d) is None or _day(d) > today for d in frame["end_date"]]
     frame["days"] = [
         overlap(_day(s), _day(e), _day(s), today) for s, e in zip(frame["start_date"], frame["end_date"], strict=True)

@@ -165,7 +165,7 @@ def office_kind(content: bytes) -> str | None:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise ContentRefused(ZIP_UNREADABLE) from None
     if len(members) > MAX_ZIP_MEMBERS:
-        raise ContentRefused(f"tiene más de {MAX_ZIP_MEMBERS} archivos dentro")
+        raise ContentRefused(f"tiene más de {fmt.integer(MAX_ZIP_MEMBERS)} archivos dentro")
     budget = MAX_ZIP_UNCOMPRESSED
     try:
         for member in members:

@@ -211,5 +211,6 @@ def assert_signed_out(page) -> None:
     assert_gone(
         page.get_by_role("button", name=SIGNED_IN),
         page.get_by_role("heading", name="Contabilidad"),
+        page.get_by_role("heading", name="Diario"),
         page.get_by_role("heading", name="Cargas de datos"),
     )

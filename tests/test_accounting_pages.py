@@ -359,6 +359,32 @@ def test_mayor_exports_the_whole_range_not_just_the_page(world, monkeypatch, dow
     assert "Descargar todo el periodo (CSV)" not in [b.label for b in at.get("download_button")]
 
 
+def test_mayor_from_the_first_day_of_the_year_opens_with_the_apertura(world, downloaded):
+    at = page_of("lola", "contabilidad_mayor")
+    at.text_input[0].input("5720001").run()
+    at.date_input[0].set_value(date(2025, 1, 1)).run()
+    at.date_input[1].set_value(date(2025, 6, 30)).run()
+    assert not at.exception
+    # the 2025 apertura (4.000) is the opening balance, not a line; the closing is the same as before (4.670)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "Saldo inicial": "4.000,00 €",
+        "Total debe": "2.720,00 €",
+        "Total haber": "2.050,00 €",
+        "Saldo final": "4.670,00 €",
+    }
+    assert "Saldo inicial: 4.000,00 € · Saldo final: 4.670,00 € · 5 apuntes" in texts(at)
+    assert "El saldo inicial incluye el asiento de apertura del ejercicio (4.000,00 €)." in texts(at)
+    first = table(at)[0]
+    assert (first["Fecha"], first["Debe"], first["Saldo"]) == ("20/02/2025", "2.420,00 €", "6.420,00 €")
+    assert "Apertura" not in [r["Tipo"] for r in table(at)]
+    [xlsx] = [
+        n for n in downloaded if n.startswith("mayor-completo-5720001-20250101-20250630-") and n.endswith(".xlsx")
+    ]
+    title = next(openpyxl.load_workbook(io.BytesIO(downloaded[xlsx]))["Mayor"].iter_rows(values_only=True))[0]
+    assert "saldo inicial 4.000,00 €" in title
+
+
 def test_mayor_finds_accounts_by_name(world):
     at = page_of("lola", "contabilidad_mayor")
     at.text_input[0].input("amortizacion").run()

@@ -57,6 +57,14 @@ def test_a_client_sends_a_pdf_and_staff_download_it(server, tmp_path):
         page.get_by_role("heading", name="Documentos").first.wait_for()
         page.get_by_text("3 documentos nuevos sin abrir.").wait_for()
         page.get_by_role("tab", name="Enviar al despacho").click()
+        # The uploader speaks Spanish (web/static/portal.css): «Elegir archivo», and the page's own limits line in
+        # place of Streamlit's «10MB per file».
+        upload = page.locator("[data-testid='stFileUploaderDropzone'] button")
+        upload.wait_for()
+        assert upload.evaluate("b => getComputedStyle(b, '::after').content") == '"Elegir archivo"'
+        assert upload.evaluate("b => getComputedStyle(b).fontSize") == "0px"  # Streamlit's «Upload» is not seen
+        assert page.locator("[data-testid='stFileUploaderDropzoneInstructions']").filter(visible=True).count() == 0
+        page.get_by_text("Se admiten").first.wait_for()
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             files=[{"name": "justificante.pdf", "mimeType": "application/pdf", "buffer": SENT_PDF}]
         )

@@ -3,6 +3,7 @@ every figure under it, inside the screen (read off the page), while a 1366 px de
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -126,5 +127,19 @@ def test_on_a_phone_the_tax_calendar_lists_the_months_deadlines_instead_of_the_g
         first.wait_for(state="visible")
         box = first.bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+        assert page.locator('[data-testid="stDataFrame"]').filter(visible=True).count() == 0
+        context.close()
+
+
+def test_on_a_phone_the_diario_shows_debe_and_haber_of_each_line(server):
+    with chromium() as browser:
+        context, page = open_as(browser, server, "lola", "/contabilidad", PHONE)
+        page.get_by_role("heading", name="Diario", exact=True).wait_for()
+        first = page.locator(".pc-card").filter(visible=True).first
+        first.wait_for(state="visible")
+        figures = figures_on_screen(page, first, PHONE["width"])
+        # Each line is a debit or a credit: the card shows the one it has (right-aligned, inside the screen).
+        assert "Cuenta" in figures and len({"Debe", "Haber"} & set(figures)) == 1, figures
+        assert re.fullmatch(r"-?[\d.]+,\d\d", figures.get("Debe") or figures["Haber"]), figures
         assert page.locator('[data-testid="stDataFrame"]').filter(visible=True).count() == 0
         context.close()

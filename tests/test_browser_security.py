@@ -35,7 +35,7 @@ from tests.browser_signin import (
     totp_secret,
 )
 from tests.browser_signin import sign_in as browser_sign_in
-from tests.portal_browser import chromium, running_portal, settle
+from tests.portal_browser import choose, chromium, running_portal, settle
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +48,7 @@ ALFA = HEADER + (
     f"10/01/2025;1;7000000;{XSS_IMG};;1.000,00\n"
     f"10/01/2025;1;4770000;{XSS_SCRIPT};;210,00\n"
 )
+BETA = HEADER + "05/03/2025;1;6000000;Compra Beta;500,00;\n05/03/2025;1;4000001;Compra Beta;;500,00\n"
 TIMEOUT_MS = 30_000
 CLIENTS = ("lola", "rita", "xavi", "pepa", "vera", "nico")
 SESSION_ENDED = "Su sesión ha terminado"
@@ -63,14 +64,18 @@ def server(tmp_path_factory):
     users «sara» (second factor enrolled here) and «saul» (enrolled too; signed in with recovery codes)."""
     data = tmp_path_factory.mktemp("browser-security") / "data"
     settings = load_settings({"PORTAL_DATA_DIR": str(data)})
-    (settings.sources / "alfa").mkdir(parents=True)
-    (settings.sources / "alfa" / "diario.csv").write_text(ALFA, encoding="utf-8")
-    [result] = service.load_all(settings, companies=["alfa"])
-    assert result.outcome == "published", result.message
+    for code, journal in (("alfa", ALFA), ("beta", BETA)):
+        (settings.sources / code).mkdir(parents=True)
+        (settings.sources / code / "diario.csv").write_text(journal, encoding="utf-8")
+    results = service.load_all(settings, companies=["alfa", "beta"])
+    assert [r.outcome for r in results] == ["published", "published"], [r.message for r in results]
     engine = get_engine(settings.db_url)
     for username in CLIENTS:
         users.create_user(engine, username, PASSWORD, role="client", name=username.capitalize())
         access.grant(engine, username, "alfa", "contabilidad", actor="test")
+    users.create_user(engine, "dora", PASSWORD, role="client", name="Dora")  # two companies: the selector
+    for code in ("alfa", "beta"):
+        access.grant(engine, "dora", code, "contabilidad", actor="test")
     users.create_user(engine, "sara", PASSWORD, role="staff", name="Sara")
     enrol_for_tests(engine, "sara")
     users.create_user(engine, "saul", PASSWORD, role="staff", name="Saúl")
@@ -128,6 +133,7 @@ def test_01_lockout_persists_across_browsers_and_beats_the_right_password(server
         assert page.get_by_role("button", name="Cerrar sesión").count() == 0
         assert not has_session_cookie(second)
         assert page.get_by_role("heading", name="Contabilidad").count() == 0
+        assert page.get_by_role("heading", name="Diario").count() == 0
     finally:
         second.close()
     lola = users.get_user(engine, "lola")
@@ -200,7 +206,7 @@ def test_10_the_session_cookie_is_httponly_and_no_token_is_within_reach_of_page_
     try:
         page = context.new_page()
         sign_in(page, url, "vera", "/contabilidad")
-        page.get_by_role("heading", name="Contabilidad").first.wait_for()
+        page.get_by_role("heading", name="Diario").first.wait_for()
         cookie = session_cookie(context)
         assert cookie["httpOnly"] is True
         assert cookie["sameSite"] == "Lax"
@@ -238,7 +244,7 @@ def test_11_a_copied_cookie_works_until_sign_out_then_neither_it_nor_the_browser
         thief.add_cookies([cookie])  # a copy of the cookie, replayed in a fresh browser, opens the portal...
         stolen = thief.new_page()
         stolen.goto(url + "/contabilidad")
-        stolen.get_by_role("heading", name="Contabilidad").first.wait_for()
+        stolen.get_by_role("heading", name="Diario").first.wait_for()
         stolen.get_by_role("button", name="Cerrar sesión").wait_for()
         page.get_by_role("button", name="Cerrar sesión").click()  # ...until sign-out
         assert_signed_out(page)
@@ -288,6 +294,44 @@ def test_26_xss_in_a_journal_description_stays_text_on_a_phone_screen(server, br
         context.close()
 
 
+def test_on_a_phone_the_company_selector_tops_the_sidebar_and_the_next_session_opens_on_the_choice(server, browser):
+    """Issue 16, item 7: at 390 px the sidebar (opened from its button) shows «Empresa» first, above the menu and in
+    sight without scrolling; the company chosen is where the next session (another browser) opens."""
+    url, engine, _ = server
+    first, second = new_context(browser, width=390, height=844), new_context(browser, width=390, height=844)
+    try:
+        page = first.new_page()
+        sign_in(page, url, "dora")
+        page.get_by_role("heading", name="Portal del Cliente").wait_for()  # Inicio
+        page.get_by_test_id("stExpandSidebarButton").click()
+        sidebar = page.get_by_test_id("stSidebar")
+        box = sidebar.get_by_role("combobox", name="Empresa")
+        box.wait_for()
+        settle(page)
+        menu = sidebar.get_by_role("link", name="Inicio")
+        assert box.bounding_box()["y"] < menu.bounding_box()["y"]
+        assert box.bounding_box()["y"] + box.bounding_box()["height"] < 844  # in sight, no scrolling
+        assert sidebar.get_by_test_id("stSidebarNav").count() == 0  # Streamlit's own menu (above everything) is off
+        assert box.input_value() == "alfa"
+        choose(page, "Empresa", "beta")
+        page.get_by_text("Datos a fecha 05/03/2025").first.wait_for()
+        deadline = time.monotonic() + 10
+        while users.get_user(engine, "dora")["last_company"] != "beta":
+            assert time.monotonic() < deadline, "the choice was not remembered"
+            time.sleep(0.1)
+
+        again = second.new_page()
+        sign_in(again, url, "dora")
+        again.get_by_text("Datos a fecha 05/03/2025").first.wait_for()  # Inicio of beta
+        again.get_by_test_id("stExpandSidebarButton").click()
+        chosen = again.get_by_test_id("stSidebar").get_by_role("combobox", name="Empresa")
+        chosen.wait_for()
+        assert chosen.input_value() == "beta"
+    finally:
+        second.close()
+        first.close()
+
+
 def test_13_a_password_change_keeps_this_browser_signed_in_and_signs_the_other_one_out(server, browser):
     url, engine, _ = server
     mine, other = new_context(browser), new_context(browser)
@@ -297,7 +341,7 @@ def test_13_a_password_change_keeps_this_browser_signed_in_and_signs_the_other_o
         page.get_by_role("heading", name="Mi cuenta").wait_for()
         elsewhere = other.new_page()
         sign_in(elsewhere, url, "pepa", "/contabilidad")
-        elsewhere.get_by_role("heading", name="Contabilidad").first.wait_for()
+        elsewhere.get_by_role("heading", name="Diario").first.wait_for()
         new = "una frase nueva para la cuenta de prueba"
         page.get_by_role("textbox", name="Contraseña actual").fill(PASSWORD)
         page.get_by_role("textbox", name="Nueva contraseña", exact=True).fill(new)
@@ -338,7 +382,7 @@ def test_no_page_requests_a_third_party_host(server, browser):
         settle(page)
         sign_in(page, url, "nico")
         for link, heading in (
-            ("Diario", "Contabilidad"),
+            ("Diario", "Diario"),
             ("Balance de situación", "Balance de situación"),
             ("Mi cuenta", "Mi cuenta"),
         ):

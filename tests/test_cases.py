@@ -221,6 +221,22 @@ def test_the_timeline_shows_shared_milestones_in_date_order_and_never_the_intern
     ]
 
 
+def test_a_milestone_that_only_repeats_its_state_has_no_note():
+    assert reports.milestone_note("Pendiente de resolución", "Pendiente de resolución") == ""
+    assert reports.milestone_note("Pendiente de resolución", " pendiente de resolucion. ") == ""  # case, accents, dot
+    assert reports.milestone_note("En trámite", "") == reports.milestone_note("En trámite", None) == ""
+    assert reports.milestone_note("En trámite", "Preparando la contestación") == "Preparando la contestación"
+    assert reports.milestone_note("", "Plazo de contestación") == "Plazo de contestación"  # a deadline has no state
+
+
+def test_the_timeline_notes_are_the_descriptions_that_add_to_the_state(snapshot):
+    frame = reports.timeline(snapshot, "EXP-2025-003", "open")
+    assert list(zip(frame["state_label"], frame["note"], strict=True)) == [
+        ("Pendiente de resolución", "Notificación recibida y contestada"),
+        ("", "Fecha límite de resolución"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("code", "scope"),
     [

@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import date
 
 import pytest
 
 from auth import access, accounts, signin, users
+from etl import service
 from portal import audit, mail
+from portal.db import get_engine
 from portal.settings import load_settings
 from reports import journal
 from tests.smtp_server import SmtpServer, free_port
 from tests.test_security import (
+    ALFA,
     ALFA_ROWS,
+    BETA,
     BETA_ROWS,
     PASSWORD,
     World,
     build_world,
     client,
+    denied_events,
     journal_rows,
     make_world,
     new_app,
@@ -30,6 +36,7 @@ from tests.test_security import (
     sign_in,
     signed_in,
     texts,
+    write_journal,
 )
 
 
@@ -43,6 +50,22 @@ def template(tmp_path_factory):
 @pytest.fixture
 def world(template, tmp_path, monkeypatch) -> World:
     return make_world(template, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def world_on(db_url, tmp_path, monkeypatch) -> World:
+    """alfa and beta published and «duo» (contabilidad on both), with the portal database on SQLite or PostgreSQL."""
+    for name in [n for n in os.environ if n.startswith("PORTAL_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", db_url)
+    settings = load_settings()
+    write_journal(settings, "alfa", ALFA)
+    write_journal(settings, "beta", BETA)
+    assert [r.outcome for r in service.load_all(settings, companies=["alfa", "beta"])] == ["published", "published"]
+    engine = get_engine(settings.db_url)
+    client(engine, "duo", {"alfa": ["contabilidad"], "beta": ["contabilidad"]})
+    return World(settings, engine)
 
 
 @pytest.fixture
@@ -68,6 +91,16 @@ def button(at, label: str):
     return found
 
 
+def main_links(at) -> list[str]:
+    """The page links a page drew (the sidebar menu's are left out)."""
+    return [link.label for link in at.main.get("page_link")]
+
+
+def sidebar_links(at) -> list[str]:
+    """The sidebar menu, top to bottom."""
+    return [link.label for link in at.sidebar.get("page_link")]
+
+
 # --- navigation ----------------------------------------------------------------------------------------------------
 
 
@@ -77,7 +110,7 @@ def test_a_client_lands_on_inicio_with_the_stamp_and_its_modules(world):
     shown = texts(at)
     assert "Datos a fecha 20/02/2025" in shown  # the last date of alfa's journal
     assert "Impuestos · Sin datos publicados todavía" in shown
-    assert [link.label for link in at.get("page_link")] == ["Contabilidad"]
+    assert main_links(at) == ["Contabilidad"]
     assert not at.sidebar.selectbox  # one company: no selector
     assert [b.label for b in at.sidebar.button] == ["Cerrar sesión"]
 
@@ -122,13 +155,83 @@ def test_the_selector_switches_company_and_is_remembered_across_pages(world):
     assert journal_rows(at) == BETA_ROWS and at.sidebar.selectbox[0].value == "beta"
 
 
+def test_a_new_session_opens_on_the_company_last_chosen_while_it_is_still_held(world_on):
+    """Item 7 of issue 16: the choice is remembered per user server-side (users.last_company), and a remembered
+    company the user no longer holds is ignored without an error (nor an access_denied: nobody tampered)."""
+    engine = world_on.engine
+    at = open_page(signed_in("duo"), "contabilidad")
+    assert at.sidebar.selectbox[0].value == "alfa" and journal_rows(at) == ALFA_ROWS
+    assert users.get_user(engine, "duo")["last_company"] is None  # nothing written until the user chooses
+    at.sidebar.selectbox[0].select("beta").run()
+    assert journal_rows(at) == BETA_ROWS
+    assert users.get_user(engine, "duo")["last_company"] == "beta"
+
+    again = signed_in("duo")  # a new session of the same user (another browser, or after a reload)
+    assert again.sidebar.selectbox[0].value == "beta"
+    assert "Datos a fecha 05/03/2025" in texts(again)
+    assert journal_rows(open_page(again, "contabilidad")) == BETA_ROWS
+
+    access.revoke(engine, "duo", "beta", "contabilidad", actor="test")
+    later = open_page(signed_in("duo"), "contabilidad")
+    assert not later.exception and not later.error and not later.warning
+    assert not later.sidebar.selectbox  # only alfa is left: no selector
+    assert journal_rows(later) == ALFA_ROWS and "Datos a fecha 20/02/2025" in texts(later)
+    assert denied_events(engine, "duo") == []
+
+
+def test_the_company_selector_is_the_first_thing_in_the_sidebar(world):
+    at = signed_in("duo")
+    kinds = [node.type for node in at.sidebar if node.type in ("selectbox", "caption", "page_link", "button")]
+    assert kinds[:3] == ["selectbox", "caption", "page_link"]  # above who is signed in and the whole menu
+    assert kinds[-1] == "button" and at.sidebar.button[0].label == "Cerrar sesión"  # at the bottom
+
+
+def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
+    client(world.engine, "todo", {"alfa": list(access.MODULES)})
+    at = signed_in("todo")
+    assert sidebar_links(at) == [
+        "Inicio",
+        "Laboral",
+        "Tesorería",
+        "Facturas del despacho",
+        "Expedientes",
+        "Documentos",
+        "Diario",
+        "Pérdidas y ganancias",
+        "Balance de situación",
+        "Sumas y saldos",
+        "Mayor",
+        "Ratios",
+        "Impuestos",
+        "Calendario fiscal",
+        "Mi cuenta",
+        "Contacto",
+    ]
+    headings = [c.value for c in at.sidebar.caption if c.value.startswith("**")]
+    assert headings == ["**Contabilidad**", "**Impuestos**", "**Cuenta**"]
+    assert sidebar_links(signed_in("ana")) == [
+        "Inicio",
+        *["Diario", "Pérdidas y ganancias", "Balance de situación", "Sumas y saldos", "Mayor", "Ratios"],
+        *["Impuestos", "Calendario fiscal", "Mi cuenta", "Contacto"],
+    ]
+
+
+def test_the_sidebar_names_a_user_without_a_name_by_the_username(world):
+    users.create_user(world.engine, "sin.nombre", PASSWORD, role="client")
+    access.grant(world.engine, "sin.nombre", "alfa", "contabilidad", actor="test")
+    at = signed_in("sin.nombre")
+    caption = at.sidebar.caption[0].value  # who is signed in, above the menu
+    assert caption.replace("\\", "").endswith(" · sin.nombre")
+    assert "Hola, sin.nombre." in texts(at)
+
+
 def test_pages_follow_the_grants_of_the_selected_company(world):
     client(world.engine, "mixta", {"alfa": ["impuestos"], "beta": ["contabilidad"]})
     at = signed_in("mixta")
-    assert at.get("page_link") == [] or [link.label for link in at.get("page_link")] == []
+    assert main_links(at) == []
     assert "Impuestos · Sin datos publicados todavía" in texts(at)
     at.sidebar.selectbox[0].select("beta").run()
-    assert [link.label for link in at.get("page_link")] == ["Contabilidad"]
+    assert main_links(at) == ["Contabilidad"]
     assert journal_rows(open_page(at, "contabilidad")) == BETA_ROWS
 
 
@@ -145,7 +248,7 @@ def test_the_stamp_says_when_nothing_is_published(world):
 
 def test_contabilidad_shows_the_latest_entries_and_filters_them(world):
     at = open_page(signed_in("ana"), "contabilidad")
-    assert [t.value for t in at.title] == ["Contabilidad"]
+    assert [t.value for t in at.title] == ["Diario"]
     assert "Últimos asientos" in texts(at)
     assert journal_rows(at) == ALFA_ROWS
     at.text_input[0].input("VENTA").run()
@@ -184,6 +287,31 @@ def test_a_page_of_recent_entries_is_the_head_of_the_whole_list_whatever_its_siz
         assert page.values.tolist() == whole.head(limit).values.tolist(), limit
     later = journal.recent_entries(snapshot, limit=3, date_from=date(2025, 2, 1))
     assert list(later["entry"]) == [2, 2]
+    for size in range(1, 6):  # pages of every size, one after the other, are the whole list
+        pages = [journal.recent_entries(snapshot, limit=size, offset=n) for n in range(0, 5, size)]
+        assert [r for page in pages for r in page.values.tolist()] == whole.values.tolist(), size
+    assert journal.recent_entries(snapshot, limit=2, offset=5).empty
+    assert journal.count_entries(snapshot) == 5
+    assert journal.count_entries(snapshot, text="venta") == 3
+    assert journal.count_entries(snapshot, date_from=date(2025, 2, 1)) == 2
+
+
+def test_the_diario_pages_through_every_line_and_tells_how_many(world, monkeypatch):
+    monkeypatch.setattr(journal, "PAGE_SIZE", 2)
+    at = open_page(signed_in("ana"), "contabilidad")
+    assert [t.value for t in at.title] == ["Diario"]
+    assert journal_rows(at) == ALFA_ROWS[:2]
+    assert "Apuntes 1 a 2 de 5 que cumplen el filtro" in texts(at)
+    assert "página 1 de 3" in texts(at)
+    assert at.dataframe[0].value["Tipo"].tolist() == ["Normal", "Normal"]  # the entry type, never blank
+    [pager] = [n for n in at.number_input if n.label == "Página (de 3)"]
+    pager.set_value(3).run()
+    assert journal_rows(at) == ALFA_ROWS[4:] and "Apuntes 5 a 5 de 5" in texts(at)
+    at.text_input[0].input("venta").run()  # a new filter starts again at the newest lines
+    assert journal_rows(at) == ALFA_ROWS[2:4] and "Apuntes 1 a 2 de 3" in texts(at)
+    monkeypatch.setattr(journal, "PAGE_SIZE", 200)
+    at.run()
+    assert "Se muestran los 3 apuntes que cumplen el filtro" in texts(at) and not at.number_input
 
 
 def test_the_csv_is_excel_friendly_spanish_and_formula_safe(world):
@@ -192,8 +320,8 @@ def test_the_csv_is_excel_friendly_spanish_and_formula_safe(world):
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Fecha", "Asiento", "Cuenta", "Concepto", "Debe", "Haber", "Tipo"]
-    assert rows[1] == ["20/02/2025", "2", "5720001", "Cobro Alfa uno", "1210,00", "", ""]
-    assert rows[4] == ["10/01/2025", "1", "7000000", "Venta Alfa uno", "", "1000,00", ""]
+    assert rows[1] == ["20/02/2025", "2", "5720001", "Cobro Alfa uno", "1210,00", "", "Normal"]
+    assert rows[4] == ["10/01/2025", "1", "7000000", "Venta Alfa uno", "", "1000,00", "Normal"]
     assert len(rows) == 6
     assert journal._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and journal._cell("Cobro") == "Cobro"
 

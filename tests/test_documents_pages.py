@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
@@ -157,6 +159,7 @@ def test_a_sent_document_reaches_the_staff_inbox_and_staff_download_it(world, do
     assert chooser.options[0].startswith("desp · Despacho Cliente SL · 1 recibido, el último ")  # inboxes first
     assert chooser.value == "desp" and chooser.options[1] == "otra · Otra Empresa SL"
     assert [r["Archivo"] for r in table(staff)] == ["justificante.pdf"]
+    assert table(staff)[0]["Tamaño"] == f"{len(SENT_PDF)} bytes"  # not «0,0 MB»
     assert downloaded["justificante.pdf"] == SENT_PDF
     events = audit.entries(world.engine, event="document_download", actor="ana")  # one per built file (render)
     assert events and {(e["company"], e["target"], e["actor_role"]) for e in events} == {
@@ -206,3 +209,43 @@ def test_the_pdf_preview_shows_the_chosen_document_and_is_audited(world):
     assert "La vista previa no está disponible" not in texts(at)
     after = audit.entries(world.engine, event="document_download", actor="fina")
     assert len(after) > before and after[0]["detail"] == "archivo=cuentas-anuales-2024.pdf"
+
+
+def active_tab(at: AppTest) -> str:
+    """The label of the tab the page keeps open (a stateful tab bar tells the browser which one)."""
+    [bar] = [node for node in at._tree if getattr(node, "type", None) == "tab_container"]
+    return [tab.label for tab in bar.children.values()][bar.proto.tab_container.default_tab_index]
+
+
+def test_filters_say_todas_for_the_category_and_todos_for_the_year(world):
+    at = open_page(signed_in("fina"), "documentos")
+    [category] = [s for s in at.selectbox if s.label == "Categoría"]
+    [year] = [s for s in at.selectbox if s.label == "Año"]
+    assert (category.options[0], year.options[0]) == ("Todas", "Todos")
+    assert all(re.fullmatch(r"\d+ bytes|\d+,\d (KB|MB)", r["Tamaño"]) for r in table(at))
+
+
+def test_after_sending_a_document_the_page_stays_on_the_sending_tab(world):
+    at = open_page(signed_in("fina"), "documentos")
+    assert active_tab(at) == "Documentos del despacho"
+    at.session_state["documentos-tab-desp"] = "Enviar al despacho"  # the user opens the second tab
+    at.run()
+    upload(at, "justificante.pdf", SENT_PDF)
+    assert "Documento «justificante.pdf» enviado al despacho." in texts(at)
+    assert active_tab(at) == "Enviar al despacho"  # not back on the first tab after the rerun
+    assert at.session_state["documentos-tab-desp"] == "Enviar al despacho"
+
+
+def test_an_opened_document_loses_its_nuevo_mark_in_the_selector_and_stays_chosen(world, downloaded):  # noqa: F811
+    at = open_page(signed_in("fina"), "documentos")
+    user = users.get_user(world.engine, "fina")
+    keys = documents.list_documents(world.engine, user, "desp", world.store().current("desp"))["key"].tolist()
+    [box] = [s for s in at.selectbox if s.label == "Documento"]
+    assert box.options[1] == "[Nuevo] Certificado AEAT 2025 · 08/03/2025"
+    box.set_value(keys[1]).run()  # chosen and downloaded (the file is built: it is opened)
+    at.run()  # the next run
+    [box] = [s for s in at.selectbox if s.label == "Documento"]
+    assert box.value == keys[1]
+    assert box.options[:2] == ["Cuentas anuales 2024 · 28/03/2025", "Certificado AEAT 2025 · 08/03/2025"]
+    # the browser is told to show the chosen document's new label, not the «[Nuevo]» one it was shown before
+    assert box.proto.set_value and box.proto.raw_value == "Certificado AEAT 2025 · 08/03/2025"

@@ -101,3 +101,43 @@ def test_date_es_of_a_datetime_uses_the_madrid_day():
 )
 def test_datetime_es(value, expected):
     assert fmt.datetime_es(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        (0, "0 bytes"),
+        (1, "1 byte"),
+        (512, "512 bytes"),
+        (1023, "1.023 bytes"),
+        (1024, "1,0 KB"),
+        (3789, "3,7 KB"),  # issue 16: the inbox showed «0,0 MB»
+        (1536, "1,5 KB"),
+        (1_048_524, "1.023,9 KB"),
+        (1_048_575, "1,0 MB"),  # 1.023,999 KB rounds to 1.024,0: shown in the next unit
+        (1_258_291, "1,2 MB"),
+        (12_345_678, "11,8 MB"),
+        (10 * 1024**3, "10,0 GB"),
+        (None, "—"),
+    ],
+)
+def test_file_size(size, expected):
+    assert fmt.file_size(size) == expected
+
+
+def test_sort_key_sorts_names_the_spanish_way():
+    names = ["Zapata", "Álvarez", "Oliva", "Ñoño", "Nuzzo", "Núñez", "Muñoz", "Munoz", "abeto", "Ábaco", "Bravo"]
+    assert sorted(names, key=fmt.sort_key) == [
+        "Ábaco",
+        "abeto",
+        "Álvarez",  # with the A, not after the Z
+        "Bravo",
+        "Munoz",
+        "Muñoz",  # ñ after n
+        "Núñez",
+        "Nuzzo",
+        "Ñoño",
+        "Oliva",
+        "Zapata",
+    ]
+    assert fmt.sort_key(None) == ""

@@ -54,8 +54,9 @@ def write_other(sources) -> None:
         "EXP-2025-900;Fiscal;Expediente de Otra;01/02/2025;;abierto;Ana Ruiz;s\n",
         encoding="utf-8",
     )
-    (folder / "expedientes" / "hitos.csv").write_text(
-        "expediente;fecha;tipo;estado;descripcion;compartido\n", encoding="utf-8"
+    (folder / "expedientes" / "hitos.csv").write_text(  # a milestone whose text only repeats its state
+        "expediente;fecha;tipo;estado;descripcion;compartido\nEXP-2025-900;01/02/2025;hito;abierto;Abierto;s\n",
+        encoding="utf-8",
     )
     (folder / "empresa.json").write_text(json.dumps({"nombre": "Otra Empresa SL"}), encoding="utf-8")
 
@@ -241,6 +242,14 @@ def test_a_timeline_lists_the_shared_milestones_in_order(world):
         "**12/02/2025** · Hito · En trámite — Preparando la contestación",
     ]
     assert "Se muestran los expedientes abiertos que el despacho comparte con usted." in drawn_texts(at)
+
+
+def test_a_milestone_that_only_repeats_its_state_shows_the_state_once(world):
+    at = page_of("fina", "expedientes")
+    at.sidebar.selectbox(key=_client.CHOICE_KEY).set_value("otra").run()
+    assert not at.exception, at.exception
+    lines = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**")]
+    assert lines == ["**01/02/2025** · Hito · Abierto"]  # not «Abierto — Abierto»
 
 
 def search(at: AppTest):

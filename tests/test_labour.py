@@ -343,3 +343,35 @@ def test_sick_leave_days_and_absence_rate(snapshot):
     assert (jan["leave_days"].tolist(), jan["contract_days"].tolist()) == ([10], [93])
     leaves = reports.leave_list(snapshot, BLOCKED, today=date(2025, 4, 10))
     assert leaves[["nif", "days", "open"]].values.tolist() == [["00000000T", 22, True], ["12345678Z", 9, False]]
+
+
+def test_the_sick_leave_list_keeps_to_the_chosen_year(snapshot):
+    today = date(2026, 2, 1)
+
+    def listed(start: date, end: date) -> list[str]:
+        return reports.leave_list(snapshot, NONE, today=today, start=start, end=end)["nif"].tolist()
+
+    assert listed(date(2024, 1, 1), date(2024, 12, 31)) == []
+    assert listed(date(2025, 1, 1), date(2025, 12, 31)) == ["00000000T", "12345678Z", HIDDEN]
+    # Castro's leave is still open: it runs into 2026 and is listed there too, with all its days
+    later = reports.leave_list(snapshot, NONE, today=today, start=date(2026, 1, 1), end=date(2026, 12, 31))
+    assert later[["nif", "days", "open"]].values.tolist() == [["00000000T", 319, True]]  # 20/03/2025 to 01/02/2026
+    assert listed(date(2025, 3, 1), date(2025, 3, 31)) == ["00000000T", "12345678Z"]  # 25/02–05/03 reaches March
+    assert listed(date(2025, 1, 20), date(2025, 2, 24)) == []  # Dora's ended on 19/01, Ana's began on 25/02
+
+
+def test_employees_are_listed_in_spanish_order(tmp_path):
+    """Issue 16: the Bloqueos page put «Álvarez» after «Zeta» (sorted by code point)."""
+    settings = load_settings({"PORTAL_DATA_DIR": str(tmp_path / "data")})
+    eva = "87654321X;280000000542;Álvarez Sanz, Eva;01/01/2024;;;100;Indefinido ordinario;Oficial;5;100;\n"
+    write_company(settings.sources, empleados=EMPLOYEES + eva)
+    [result] = service.load_all(settings, companies=["obra"])
+    assert result.outcome == "published", result.message
+    staff = reports.employees(Store(settings.stores).current("obra"), NONE)
+    assert staff["name"].tolist() == [
+        "Alonso Ruiz, Ana",
+        "Álvarez Sanz, Eva",
+        "Bianchi, Bruno",
+        "Castro Gil, Carmen",
+        "Zeta Oculta, Dora",
+    ]

@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
+import duckdb
 import pytest
 
-from reports.ledger import entry_lines, find_accounts, ledger, whole_ledger
+from etl import service
+from etl.demo import generate
+from etl.store import Store
+from portal.settings import load_settings
+from reports.ledger import entry_lines, find_accounts, ledger, line_count, opening_balance, whole_ledger
 from tests.reports_books import HEADER, JOURNAL, load_company
 
 
@@ -42,11 +47,53 @@ def test_card_starting_mid_year_carries_the_years_opening_balance(snap):
     )
 
 
-def test_card_from_the_first_day_starts_at_zero_and_shows_the_apertura(snap):
+def test_card_from_the_first_day_of_the_year_opens_with_the_apertura(snap):
+    # 2024's cierre cancelled the bank's 4.000 (10.000 − 6.000); the 2025 apertura re-opens it on 01/01: it is the
+    # opening balance, not a movement of the card.
     card = ledger(snap, "5720001", date(2025, 1, 1), date(2025, 2, 28))
-    assert card.opening == D("0.00")  # 2024's cierre cancelled the balance; the apertura re-opens it
-    assert card.rows.entry_type.tolist() == ["apertura", "normal"]
-    assert card.rows.balance.tolist() == [D("4000.00"), D("6420.00")]
+    assert card.opening == card.apertura == D("4000.00")
+    assert card.rows[["date", "entry", "debit", "credit", "balance", "entry_type"]].values.tolist() == [
+        [date(2025, 2, 20), 3, D("2420.00"), D("0.00"), D("6420.00"), "normal"],
+    ]
+    assert (card.total_debit, card.total_credit, card.closing, card.line_count) == (
+        D("2420.00"),
+        D("0.00"),
+        D("6420.00"),  # unchanged: 4.000 + 2.420
+        1,
+    )
+    whole = whole_ledger(snap, "5720001", date(2025, 1, 1), date(2025, 2, 28))
+    assert (whole.opening, whole.apertura, whole.total_debit, whole.closing, whole.rows.values.tolist()) == (
+        card.opening,
+        card.apertura,
+        card.total_debit,
+        card.closing,
+        card.rows.values.tolist(),
+    )
+    assert opening_balance(snap, "5720001", date(2025, 1, 1)) == D("4000.00")
+    assert line_count(snap, "5720001", date(2025, 1, 1), date(2025, 2, 28)) == 1
+    # a credit-side account: 1000000 (capital) opens at −10.000, and a range of only the first day has no lines
+    capital = ledger(snap, "1000000", date(2025, 1, 1), date(2025, 1, 1))
+    assert (capital.opening, capital.total_debit, capital.total_credit, capital.closing) == (
+        D("-10000.00"),
+        D("0.00"),
+        D("0.00"),
+        D("-10000.00"),
+    )
+    assert capital.rows.empty and capital.line_count == 0
+
+
+def test_only_a_range_starting_on_the_first_day_carries_the_apertura(snap):
+    # From 31/12/2024 the apertura is a movement again (the cierre before it too): same closing balance.
+    card = ledger(snap, "5720001", date(2024, 12, 31), date(2025, 2, 28))
+    assert (card.opening, card.apertura) == (D("4000.00"), None)  # 10.000 − 6.000 before the cierre
+    assert card.rows.entry_type.tolist() == ["cierre", "apertura", "normal"]
+    assert (card.total_debit, card.total_credit, card.closing) == (D("6420.00"), D("4000.00"), D("6420.00"))
+    # the first fiscal year has no apertura: its first day carries nothing and lists the capital contribution
+    first = ledger(snap, "5720001", date(2024, 1, 1), date(2024, 1, 31))
+    assert (first.opening, first.total_debit, first.line_count) == (D("0.00"), D("10000.00"), 2)
+    # a range across the year end keeps the 2025 apertura as a movement
+    across = ledger(snap, "5720001", date(2024, 1, 1), date(2025, 12, 31))
+    assert "apertura" in across.rows.entry_type.tolist() and across.closing == D("4670.00")
 
 
 def test_pnl_account_opening_counts_only_the_same_fiscal_year(snap):
@@ -145,3 +192,73 @@ def test_fiscal_year_starting_mid_month_carries_only_that_years_days(tmp_path):
     bank = ledger(snap, "5720001", date(2024, 7, 22), date(2024, 7, 31))
     assert bank.opening == D("-300.00")  # balance accounts carry everything before
     assert whole_ledger(snap, "6290000", date(2024, 7, 22), date(2024, 7, 31)).opening == D("200.00")
+
+
+def test_fiscal_year_starting_mid_month_carries_its_apertura_on_its_first_day(tmp_path):
+    journal = HEADER + (
+        "01/07/2024;9;5720001;Cobro;50,00;;normal\n"
+        "01/07/2024;9;4300001;Cobro;;50,00;normal\n"
+        "14/07/2024;10;1000000;Cierre;800,00;;cierre\n"
+        "14/07/2024;10;5720001;Cierre;;800,00;cierre\n"
+        "15/07/2024;1;5720001;Apertura;800,00;;apertura\n"
+        "15/07/2024;1;1000000;Apertura;;800,00;apertura\n"
+        "15/07/2024;2;6290000;Gasto;30,00;;normal\n"
+        "15/07/2024;2;5720001;Gasto;;30,00;normal\n"
+    )
+    snap = load_company(tmp_path, "julio", journal, {"inicio_ejercicio": "15-07", "ejercicios": [2023, 2024]})
+    card = ledger(snap, "5720001", date(2024, 7, 15), date(2024, 7, 31))
+    # before 15/07 the bank's lines add to 50 − 800 (the cierre) = −750; the apertura's 800 dated 15/07 makes the
+    # opening 50, and the expense of the same day stays a movement
+    assert (card.opening, card.total_debit, card.total_credit, card.closing) == (
+        D("50.00"),
+        D("0.00"),
+        D("30.00"),
+        D("20.00"),
+    )
+    assert card.rows.entry_type.tolist() == ["normal"] and card.rows.balance.tolist() == [D("20.00")]
+    assert whole_ledger(snap, "5720001", date(2024, 7, 15), date(2024, 7, 31)).rows.values.tolist() == (
+        card.rows.values.tolist()
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo firm's levante (2023 to 15/03/2026, closed every year), loaded for real."""
+    root = tmp_path_factory.mktemp("demo-ledger")
+    settings = load_settings({"PORTAL_DATA_DIR": str(root / "data"), "PORTAL_SOURCE_DIR": str(root / "sources")})
+    generate(settings.sources, until=date(2026, 3, 15))
+    [result] = service.load_all(settings, companies=["levante"])
+    assert result.outcome == "published", result.message
+    return Store(settings.stores).current("levante")
+
+
+def test_demo_bank_account_opens_the_year_with_its_apertura(demo):
+    """Issue 16: the Mayor of levante's bank on 01/01/2026 showed «Saldo inicial 0,00 €» though the account held
+    376.803,37 € (the apertura counted as a movement)."""
+    account, start, end = "5720001", date(2026, 1, 1), date(2026, 3, 15)
+    path = str(demo.file("journal.parquet"))
+
+    def total(where: str, *values) -> tuple[D, D]:
+        query = "SELECT coalesce(sum(debit), 0), coalesce(sum(credit), 0) FROM read_parquet(?) WHERE account = ? AND "
+        return duckdb.execute(query + where, [path, account, *values]).fetchone()
+
+    apertura_debit, apertura_credit = total("date = ? AND entry_type = 'apertura'", start)
+    moved_debit, moved_credit = total("date BETWEEN ? AND ? AND entry_type <> 'apertura'", start, end)
+    all_debit, all_credit = total("date <= ?", end)  # every line up to the end
+    apertura = apertura_debit - apertura_credit
+    assert apertura > 0
+    card = ledger(demo, account, start, end)
+    assert card.opening == card.apertura == apertura  # 376.803,37 € with the demo's seed
+    assert (card.total_debit, card.total_credit) == (moved_debit, moved_credit)
+    assert card.closing == card.opening + moved_debit - moved_credit == all_debit - all_credit
+    assert "apertura" not in set(card.rows.entry_type)
+    before = ledger(demo, account, date(2025, 12, 31), end)  # from the day before: same closing balance
+    assert before.closing == card.closing and "apertura" in set(before.rows.entry_type)
+    whole = whole_ledger(demo, account, start, end)
+    assert (whole.opening, whole.total_debit, whole.total_credit, whole.closing, whole.line_count) == (
+        card.opening,
+        card.total_debit,
+        card.total_credit,
+        card.closing,
+        card.line_count,
+    )

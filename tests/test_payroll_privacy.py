@@ -195,6 +195,14 @@ def test_a_search_never_finds_a_line_by_a_hidden_name_only_by_its_account(world)
     assert list(journal.recent_entries(snapshot, text="alonso ruiz, ana", hide=hide)["description"]) == []
     by_account = journal.recent_entries(snapshot, text="640", hide=hide)
     assert list(by_account["description"]) == [BLOCKED, "Nómina 01/2025 NIE X-1234567-L"]
+    # the Diario's count agrees: a line it would not show by its concept is not counted either
+    assert journal.count_entries(snapshot, text="ana") == 5
+    assert journal.count_entries(snapshot, text="ana", hide=hide) == 2
+    assert journal.count_entries(snapshot, text="alonso ruiz, ana", hide=hide) == 0
+    assert journal.count_entries(snapshot, text="640", hide=hide) == 2
+    pages = [journal.recent_entries(snapshot, text="ana", hide=hide, limit=1, offset=n)["description"] for n in (0, 1)]
+    assert [list(page) for page in pages] == [INVOICE[:1], INVOICE[1:2]]
+    assert journal.recent_entries(snapshot, text="ana", hide=hide, limit=1, offset=2).empty
 
 
 READS = {"recent_entries", "ledger", "whole_ledger", "entry_lines"}  # every read that returns descriptions
@@ -370,7 +378,7 @@ def test_no_export_is_built_on_a_rerun_only_when_its_button_is_clicked(world, mo
     [diario] = [f for n, f in deferred.items() if n.startswith("asientos-nomi-")]
     rows = list(csv.reader(io.StringIO(diario().decode("utf-8-sig")), delimiter=";"))
     assert built == ["reports.journal.to_csv"]
-    assert rows[1] == ["05/02/2025", "3", "4650000", BLOCKED, "1570,00", "", ""]
+    assert rows[1] == ["05/02/2025", "3", "4650000", BLOCKED, "1570,00", "", "Normal"]
     [whole] = [f for n, f in deferred.items() if n.startswith("mayor-completo-6400000-") and n.endswith(".csv")]
     assert [r["Concepto"] for r in csv_rows(whole())] == [BLOCKED, "Nómina 01/2025 NIE X-1234567-L"]
     [pdf] = [f for n, f in deferred.items() if n.startswith("pyg-nomi-") and n.endswith(".pdf")]

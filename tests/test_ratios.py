@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -42,6 +43,12 @@ def test_every_ratio_has_a_formula_an_explanation_and_a_range_text():
     for definition in definitions():
         assert definition.formula and definition.explanation.endswith(".")
         assert definition.range_text
+
+
+def test_the_formulas_the_page_shows_write_numbers_the_spanish_way():
+    formulas = {d.code: d.formula for d in definitions()}
+    assert formulas["periodo_cobro"] == "Clientes / (Ventas anualizadas × 1,21) × 365"  # not «× 1.21»
+    assert not [f for f in formulas.values() if re.search(r"\d\.\d|\d{4}", f)]
 
 
 def test_ratios_of_2025(snap):

@@ -204,7 +204,7 @@ def test_03_locked_or_expired_user_with_a_live_session_is_out_at_the_next_rerun(
     at.run()
     assert not at.exception
     assert signin.SESSION_ENDED in texts(at)
-    assert journal_rows(at) == [] and "Contabilidad" not in [t.value for t in at.title]
+    assert journal_rows(at) == [] and "Diario" not in [t.value for t in at.title]
     at.run()
     assert shows_sign_in_form(at)
     assert "Venta Alfa" not in everything_drawn(at)

@@ -256,13 +256,17 @@ def amount_columns(frame: pd.DataFrame) -> list[str]:
     return found
 
 
-def show_table(frame: pd.DataFrame, *, hidden: tuple[str, ...] = (), **kwargs):
+def show_table(
+    frame: pd.DataFrame | list[dict], *, hidden: tuple[str, ...] = (), amounts: tuple[str, ...] | None = None, **kwargs
+):
     """A read-only table, amounts aligned right; returns the selection event when ``on_select`` is given.
 
     No pandas Styler: styling a 60-line statement cost about 20 ms of every click (40 times the table itself);
     negative amounts keep their minus sign. On a phone the same rows show as cards (``views/_tables.py``).
+    ``amounts`` names the amount columns when they carry no «€» (the Diario's Debe and Haber).
     """
-    amounts = amount_columns(frame)
+    frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+    amounts = list(amounts) if amounts is not None else amount_columns(frame)
     config: dict = {column: st.column_config.TextColumn(alignment="right") for column in amounts}
     config |= {column: None for column in hidden}  # kept in the data (selection, tests), not drawn
     cards = frame.drop(columns=[c for c in hidden if c in frame.columns])
@@ -458,6 +462,8 @@ def ledger_card(books: Books, account: str, start: date, end: date, *, name: str
         f"{fmt.integer(card.line_count)} apuntes"
         + (f" · página {int(page)} de {fmt.integer(pages)}" if pages > 1 else "")
     )
+    if card.apertura is not None:  # the range starts the fiscal year: its apertura is the opening, not a line
+        st.caption(f"El saldo inicial incluye el asiento de apertura del ejercicio ({fmt.money(card.apertura)}).")
     if card.rows.empty:
         st.info("La cuenta no tiene apuntes en estas fechas.")
         return

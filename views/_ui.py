@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from auth.signin import USER_KEY
+from etl.problems import rule_label
 from portal import fmt
 from portal.errors import PortalError
 from portal.settings import Settings, load_settings
@@ -157,8 +158,9 @@ def run_rows(runs: list[dict]) -> list[dict]:
 
 def run_label(run: dict) -> str:
     """'Nº 12 · acme · 31/12/2025 14:05 · rechazada (3 errores, 1 aviso)' for the run picker."""
-    counts = f"{run['errors']} error{'es' if run['errors'] != 1 else ''}, {run['warnings']} aviso"
-    counts += "s" if run["warnings"] != 1 else ""
+    errors, warnings = run["errors"], run["warnings"]  # '5.000 errores', never '5000'
+    counts = f"{fmt.integer(errors)} error{'es' if errors != 1 else ''}, {fmt.integer(warnings)} aviso"
+    counts += "s" if warnings != 1 else ""
     started = fmt.datetime_es(run["started_at"])
     return f"Nº {run['id']} · {run['company']} · {started} · {outcome_label(run['outcome'])} ({counts})"
 
@@ -168,7 +170,7 @@ def problem_rows(problems: list[dict]) -> list[dict]:
     return [
         {
             "Gravedad": SEVERITIES.get(p["severity"], p["severity"]),
-            "Regla": p["rule"],
+            "Regla": rule_label(p["rule"]),  # in Spanish, never the internal name
             "Archivo": p["file"],
             "Línea": fmt.EMPTY if p["line"] is None else str(p["line"]),
             "Asiento": p["entry"] or fmt.EMPTY,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from etl import service
-from portal import audit, clock
+from portal import audit, clock, fmt
 from portal.db import get_engine
 from views import _staff, _ui
 
@@ -41,9 +41,9 @@ with _ui.errors_shown():
     )
     rows = _staff.audit_rows(found)
     if len(found) == LIMIT:
-        st.warning(f"Se muestran los {LIMIT} eventos más recientes: acote los filtros para ver el resto.")
+        st.warning(f"Se muestran los {fmt.integer(LIMIT)} eventos más recientes: acote los filtros para ver el resto.")
     if rows:
-        st.caption(f"{len(rows)} evento{'s' if len(rows) != 1 else ''}, del más reciente al más antiguo.")
+        st.caption(f"{fmt.integer(len(rows))} evento{'s' if len(rows) != 1 else ''}, del más reciente al más antiguo.")
         st.dataframe(rows, hide_index=True)
     else:
         st.info("Ningún evento coincide con los filtros.")

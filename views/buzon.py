@@ -28,7 +28,7 @@ def upload_rows(rows: list[dict], who: str) -> pd.DataFrame:
             "Año": [str(r["year"]) for r in rows],
             "Título": [r["title"] for r in rows],
             "Archivo": [r["file_name"] for r in rows],
-            "Tamaño": [documents.megabytes(r["size"]) for r in rows],
+            "Tamaño": [fmt.file_size(r["size"]) for r in rows],
             who: [r["uploaded_by"] for r in rows],
         }
     )
@@ -157,7 +157,10 @@ company = st.selectbox("Empresa", codes, format_func=company_label, key="buzon-e
 with _ui.errors_shown():
     received = len(documents.uploads(engine, company, "client"))
     st.caption(f"Buzón: {fmt.integer(received)} {'documento recibido' if received == 1 else 'documentos recibidos'}.")
-    tab_in, tab_out = st.tabs(["Buzón del cliente", "Compartir con el cliente"])
+    # Keyed and stateful: the rerun after sharing or withdrawing a document stays on the tab the user was on.
+    tab_in, tab_out = st.tabs(
+        ["Buzón del cliente", "Compartir con el cliente"], key=f"buzon-tab-{company}", on_change="rerun"
+    )
     with tab_in:
         inbox(company)
     with tab_out:

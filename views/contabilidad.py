@@ -1,4 +1,5 @@
-"""Contabilidad (client): the guard first, then the latest journal entries of the company's published snapshot."""
+"""Diario (client): the guard first, then the journal lines of the company's published snapshot, newest first, a
+page at a time, with their count and entry type."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import streamlit as st
 
 from auth import access
 from etl.store import Store
+from portal import fmt
 from reports import journal
 from reports.redaction import Redaction
 from views import _accounting, _client, _ui
@@ -28,13 +30,50 @@ def latest_entries(
     date_to: date | None,
     people: tuple = (),
     label: str = "",
+    page: int = 1,
+    page_size: int = journal.PAGE_SIZE,
 ) -> pd.DataFrame:
-    """Cached per store, company, snapshot id and the user's hidden employees (all hashed: a new publication,
-    another company or another user's redaction never hits)."""
+    """One page of the filtered lines, newest first; cached per store, company, snapshot id, filters, page and the
+    user's hidden employees (all hashed: a new publication, another company or another user's redaction never
+    hits)."""
     snapshot = Store(Path(store_root)).snapshot(company, snapshot_id)
     hide = Redaction(people, label) if people else None
     return journal.recent_entries(
-        snapshot, limit=200, text=text or None, date_from=date_from, date_to=date_to, hide=hide
+        snapshot,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+        text=text or None,
+        date_from=date_from,
+        date_to=date_to,
+        hide=hide,
+    )
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def entry_count(
+    store_root: str,
+    company: str,
+    snapshot_id: str,
+    text: str,
+    date_from: date | None,
+    date_to: date | None,
+    people: tuple = (),
+    label: str = "",
+) -> int:
+    """How many lines pass the filters (what the user may read of them), cached like ``latest_entries``."""
+    snapshot = Store(Path(store_root)).snapshot(company, snapshot_id)
+    hide = Redaction(people, label) if people else None
+    return journal.count_entries(snapshot, text=text or None, date_from=date_from, date_to=date_to, hide=hide)
+
+
+def shown_text(count: int, page: int, pages: int, page_size: int) -> str:
+    """'Se muestran los 3 apuntes …', or which lines of how many on a page of several."""
+    if pages <= 1:
+        return f"Se muestran los {fmt.integer(count)} apuntes que cumplen el filtro, del más reciente al más antiguo."
+    first, last = (page - 1) * page_size + 1, min(page * page_size, count)
+    return (
+        f"Apuntes {fmt.integer(first)} a {fmt.integer(last)} de {fmt.integer(count)} que cumplen el filtro, del más "
+        f"reciente al más antiguo (página {fmt.integer(page)} de {fmt.integer(pages)}: elija otra para ver más)."
     )
 
 
@@ -52,7 +91,7 @@ def filters(first: date | None, last: date | None) -> tuple[str, date | None, da
 user = _client.require_client()
 settings = _ui.settings()
 engine = _client.engine_of(settings)
-st.title("Contabilidad")
+st.title("Diario")
 with _ui.errors_shown():
     company = _client.current_company(engine, user)
     try:
@@ -68,18 +107,32 @@ with _ui.errors_shown():
     st.subheader("Últimos asientos")
     text, start, end = filters(*journal.data_dates(snapshot))
     hide = _accounting.redaction_of(settings, engine, user, company, snapshot)
-    frame = latest_entries(
-        str(settings.stores), company, snapshot.snapshot_id, text, start, end, hide.people, hide.label
-    )
+    read = (str(settings.stores), company, snapshot.snapshot_id, text, start, end, hide.people, hide.label)
+    count = entry_count(*read)
+    size = journal.PAGE_SIZE
+    pages = max(1, -(-count // size))
+    page = 1
+    if pages > 1:  # a new filter is a new key: back to the first (newest) page
+        page = int(
+            st.number_input(
+                f"Página (de {fmt.integer(pages)})",
+                min_value=1,
+                max_value=pages,
+                value=1,
+                step=1,
+                key=f"diario-pagina-{company}-{snapshot.snapshot_id}-{text}-{start}-{end}",
+            )
+        )
+    frame = latest_entries(*read, page, size) if count else pd.DataFrame()
     if frame.empty:
         st.info("No hay apuntes que cumplan el filtro.")
     else:
-        st.dataframe(journal.display_rows(frame), hide_index=True)
-        st.caption(f"Se muestran los {len(frame)} apuntes más recientes que cumplen el filtro.")
+        _accounting.show_table(journal.display_rows(frame), amounts=("Debe", "Haber"))
+        st.caption(shown_text(count, page, pages, size))
         st.download_button(  # deferred: the CSV of these rows (this company's snapshot, redacted) is built on click
-            "Descargar CSV (Excel)",
+            "Descargar CSV (Excel)" if pages == 1 else "Descargar CSV (Excel) de esta página",
             lambda: journal.to_csv(frame),
-            file_name=f"asientos-{company}-{snapshot.snapshot_id[:8]}.csv",
+            file_name=f"asientos-{company}-{snapshot.snapshot_id[:8]}" + (f"-p{page}" if pages > 1 else "") + ".csv",
             mime="text/csv",
             icon=":material/download:",
             on_click="ignore",

@@ -12,7 +12,7 @@ from auth.passwords import MAX_BYTES, MIN_CHARS
 from portal import audit, fmt
 from portal.errors import PortalError
 from services import notify
-from views import _client, _mfa, _ui
+from views import _client, _mfa, _tables, _ui
 
 CHANGED = "Contraseña cambiada. Las demás sesiones abiertas con su usuario se han cerrado; esta sigue abierta."
 CHANGED_KEY = "cuenta_changed_at"  # when this session changed its password: CHANGED shows for a while after
@@ -69,7 +69,7 @@ def recent_sign_ins() -> None:
             "Resultado": ["Correcto" if e["event"] == "sign_in_ok" else "Fallido" for e in events[:RECENT_SIGN_INS]],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    _tables.show(table, [], hide_index=True, width="stretch")
 
 
 user = _ui.require_signed_in()

@@ -12,20 +12,15 @@ from auth import access
 from etl.store import Store
 from portal import fmt
 from services import documents
-from views import _client, _ui
+from views import _accounting, _client, _ui
 
 DENIED = "No tiene acceso a estos datos."
-ALL, ALL_CATEGORIES, ALL_YEARS = "Todos", "", 0  # the «Todos» choices (plain values: AppTest keeps them)
+ALL_CATEGORIES, ALL_YEARS = "", 0  # the «Todas» / «Todos» choices (plain values: AppTest keeps them)
+ALL_CATEGORIES_LABEL, ALL_YEARS_LABEL = "Todas", "Todos"  # la categoría, el año
+TABS = ["Documentos del despacho", "Enviar al despacho"]
 UPLOAD_KEY = "documentos-envio-n"  # bumped after a sent file so the uploader starts empty
 # st.pdf needs the optional streamlit-pdf component; without it the page offers the download only.
 CAN_PREVIEW = importlib.util.find_spec("streamlit_pdf") is not None
-
-
-def size_text(size: int) -> str:
-    """1536 -> '1,5 KB'; 2_500_000 -> '2,4 MB'."""
-    if size < 1024 * 1024:
-        return f"{fmt.number(size / 1024, 1)} KB"
-    return documents.megabytes(size)
 
 
 def document_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -37,7 +32,7 @@ def document_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "Categoría": [documents.CATEGORIES[c] for c in frame["category"]],
             "Título": frame["title"].tolist(),
             "Archivo": frame["file_name"].tolist(),
-            "Tamaño": [size_text(s) for s in frame["size"]],
+            "Tamaño": [fmt.file_size(s) for s in frame["size"]],
         },
         columns=["", "Fecha", "Categoría", "Título", "Archivo", "Tamaño"],
     )
@@ -81,14 +76,14 @@ def browse(frame: pd.DataFrame) -> None:
     category = left.selectbox(
         "Categoría",
         [ALL_CATEGORIES, *documents.CATEGORIES],
-        format_func=lambda c: ALL if c == ALL_CATEGORIES else documents.CATEGORIES[c],
+        format_func=lambda c: ALL_CATEGORIES_LABEL if c == ALL_CATEGORIES else documents.CATEGORIES[c],
         key=f"documentos-categoria-{company}",
     )
     years = sorted({int(y) for y in frame["year"]}, reverse=True)
     year = middle.selectbox(
         "Año",
         [ALL_YEARS, *years],
-        format_func=lambda y: ALL if y == ALL_YEARS else str(y),
+        format_func=lambda y: ALL_YEARS_LABEL if y == ALL_YEARS else str(y),
         key=f"documentos-year-{company}",
     )
     text = right.text_input("Buscar por nombre", max_chars=100, key=f"documentos-buscar-{company}")
@@ -96,12 +91,17 @@ def browse(frame: pd.DataFrame) -> None:
     if shown.empty:
         st.info("No hay documentos con estos filtros.")
         return
-    st.dataframe(document_rows(shown), hide_index=True)
+    _accounting.show_table(document_rows(shown))
     labels = {
         k: f"{'[Nuevo] ' if n else ''}{t} · {fmt.date_es(d)}"
         for k, n, t, d in zip(shown["key"], shown["is_new"], shown["title"], shown["date"], strict=True)
     }
-    key = st.selectbox("Documento", list(labels), format_func=labels.get, key=f"documentos-elegido-{company}")
+    chosen = f"documentos-elegido-{company}"
+    if st.session_state.get(chosen) in labels:
+        # The browser holds the label it was shown: set the choice again so it shows this run's label (a document
+        # opened since loses its «[Nuevo]») and the choice itself stays put.
+        st.session_state[chosen] = st.session_state[chosen]
+    key = st.selectbox("Documento", list(labels), format_func=labels.get, key=chosen)
     download(key)
 
 
@@ -159,7 +159,7 @@ def send() -> None:
                 "Por": [r["uploaded_by"] for r in sent],
             }
         )
-        st.dataframe(rows, hide_index=True)
+        _accounting.show_table(rows)
 
 
 user = _client.require_client()
@@ -176,7 +176,8 @@ snapshot = Store(settings.stores).current(company)
 _client.show_stamp(settings, engine, user, company, snapshot)
 _ui.show_flash()
 with _ui.errors_shown():
-    shared, outbox = st.tabs(["Documentos del despacho", "Enviar al despacho"])
+    # A keyed, stateful tab bar: the rerun after sending a document (or any click) stays on the tab the user was on.
+    shared, outbox = st.tabs(TABS, key=f"documentos-tab-{company}", on_change="rerun")
     with shared:
         frame = documents.list_documents(engine, user, company, snapshot)
         if frame.empty:

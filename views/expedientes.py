@@ -48,9 +48,10 @@ def case_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def milestone_text(row) -> str:
-    """'**12/02/2025** · Hito · En trámite — text', the text from the firm's export escaped."""
+    """'**12/02/2025** · Hito · En trámite — text', the text from the firm's export escaped; the state only once
+    when the text merely repeats it ('**05/05/2025** · Hito · Pendiente de resolución')."""
     head = " · ".join(part for part in (row.kind_label, row.state_label) if part)
-    return f"**{fmt.date_es(row.date)}** · {head} — {_ui.plain(row.description)}"
+    return f"**{fmt.date_es(row.date)}** · {head}" + (f" — {_ui.plain(row.note)}" if row.note else "")
 
 
 def show_timeline(books: _accounting.Books, case: pd.Series, scope: str) -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 from portal import audit, clock, fmt
 from reports import invoices as reports
 from reports import periods
-from views import _accounting, _charts, _ui
+from views import _accounting, _charts, _tables, _ui
 
 NO_DATA = "Todavía no hay facturas del despacho publicadas para esta empresa."
 STATE_COLORS = {"paid": "green", "pending": "orange", "overdue": "red"}
@@ -252,7 +252,8 @@ with _ui.errors_shown():
     cells[4].metric("Total", fmt.money(sums.total))
     st.plotly_chart(fees_chart(reports.fees_by_month(frame)), width="stretch", key="facturas-chart")
     shown = invoice_rows(frame)
-    st.dataframe(shown.style.map(lambda v: STATE_CSS.get(v, ""), subset=["Estado"]), hide_index=True)
+    styled = shown.style.map(lambda v: STATE_CSS.get(v, ""), subset=["Estado"])
+    _tables.show(shown, _accounting.amount_columns(shown), data=styled, hide_index=True)
     exported = export_rows(frame)
     _accounting.downloads(books, "facturas", exported, {"Facturas": exported}, title="Facturas del despacho")
     st.subheader("Detalle y PDF")

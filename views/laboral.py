@@ -56,7 +56,7 @@ def cached_table(
         return {"main": reports.contracts_ending(snapshot, blocked, today=today, days=90)}
     return {
         "main": reports.absence(snapshot, blocked, start=start, end=end, today=today),
-        "detail": reports.leave_list(snapshot, blocked, today=today),
+        "detail": reports.leave_list(snapshot, blocked, today=today, start=start, end=end),  # the chosen year
     }
 
 

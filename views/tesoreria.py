@@ -113,7 +113,8 @@ def show(frame: pd.DataFrame, **kwargs) -> None:
 
 def due_days(days: pd.DataFrame, year: int, month: int) -> pd.DataFrame:
     """The days of a month with receivables or payables due, as a list (the calendar on a phone)."""
-    shown = days[[d.year == year and d.month == month for d in days["date"]]]
+    in_month = pd.Series([d.year == year and d.month == month for d in days["date"]], index=days.index, dtype=bool)
+    shown = days.loc[in_month]
     return pd.DataFrame(
         {
             "Día": [fmt.date_es(d) for d in shown["date"]],

@@ -25,7 +25,9 @@ def new_user_form(settings, engine, client_codes: list[str], actor: str) -> None
         email = st.text_input("Correo del usuario", key="nuevo-correo", help="Donde recibe su usuario y el enlace.")
         office = st.text_input("Correo de contacto del despacho", key="nuevo-despacho")
         client = st.selectbox("Cliente", client_codes, key="nuevo-cliente")
-        expires = st.date_input("Fecha de caducidad (opcional, dd/mm/aaaa)", value=None, format=DATE_FORMAT, key="nuevo-caduca")
+        expires = st.date_input(
+            "Fecha de caducidad (opcional, dd/mm/aaaa)", value=None, format=DATE_FORMAT, key="nuevo-caduca"
+        )
         attempts = st.number_input("Intentos fallidos permitidos", 1, 20, 5, key="nuevo-intentos", help=ATTEMPTS_HELP)
         send = st.checkbox("Enviar credenciales por correo", value=True, key="nuevo-enviar")
         if st.form_submit_button("Crear usuario", icon=":material/person_add:"):
@@ -80,7 +82,10 @@ def edit_form(engine, person: dict, client_codes: list[str], actor: str) -> None
             help="Al cambiar de cliente, el usuario pierde todos sus módulos.",
         )
         expires = st.date_input(
-            "Fecha de caducidad (opcional, dd/mm/aaaa)", person["expires_on"], format=DATE_FORMAT, key=f"ed-caduca-{login}"
+            "Fecha de caducidad (opcional, dd/mm/aaaa)",
+            person["expires_on"],
+            format=DATE_FORMAT,
+            key=f"ed-caduca-{login}",
         )
         remove_expiry = person["expires_on"] is not None and st.checkbox(
             "Quitar la fecha de caducidad", key=f"ed-sincad-{login}"
