@@ -50,6 +50,13 @@ def wait_caught(folder: Path, count: int, timeout: float = 30.0) -> list[mail.Ca
     raise AssertionError(f"expected {count} messages in {folder}, found {len(mail.caught(folder))}")
 
 
+def new_page(browser):
+    """A desktop browser context in Spanish and its page."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="es-ES")
+    context.set_default_timeout(TIMEOUT_MS)
+    return context, context.new_page()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The portal and the demo mailbox as ``make run`` starts them, over a tmp data dir with the client «carla»."""
@@ -84,9 +91,7 @@ def test_a_contacto_message_arrives_in_the_demo_mailbox(server):
     url, settings, folder = server
     before = len(mail.caught(folder))
     with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="es-ES")
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
+        context, page = new_page(browser)
         sign_in(page, url, "carla", PASSWORD, path="/contacto")
         page.get_by_role("heading", name="Contacto").wait_for()
         settle(page)
@@ -107,9 +112,7 @@ def test_a_forgotten_password_link_arrives_in_the_demo_mailbox_and_sets_a_new_pa
     url, settings, folder = server
     before = len(mail.caught(folder))
     with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="es-ES")
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
+        context, page = new_page(browser)
         page.goto(url)
         settle(page)
         page.get_by_role("button", name="¿Ha olvidado su contraseña?").click()

@@ -62,6 +62,13 @@ def card(page, title: str):
     return found.first
 
 
+def first_card(page):
+    """The first card on screen."""
+    first = page.locator(".pc-card").filter(visible=True).first
+    first.wait_for(state="visible")
+    return first
+
+
 def figures_on_screen(page, card, width: int) -> dict[str, str]:
     """Label → value of a card's rows, each value checked to lie wholly inside the screen's width."""
     labels = [t.strip() for t in card.locator("dt").all_inner_texts()]
@@ -123,9 +130,7 @@ def test_on_a_phone_the_tax_calendar_lists_the_months_deadlines_instead_of_the_g
     with chromium() as browser:
         context, page = open_as(browser, server, "fiona", "/impuestos-calendario", PHONE)
         page.get_by_role("heading", name="Calendario fiscal", exact=True).wait_for()
-        first = page.locator(".pc-card").filter(visible=True).first
-        first.wait_for(state="visible")
-        box = first.bounding_box()
+        box = first_card(page).bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"]
         assert page.locator('[data-testid="stDataFrame"]').filter(visible=True).count() == 0
         context.close()
@@ -135,9 +140,7 @@ def test_on_a_phone_the_diario_shows_debe_and_haber_of_each_line(server):
     with chromium() as browser:
         context, page = open_as(browser, server, "lola", "/contabilidad", PHONE)
         page.get_by_role("heading", name="Diario", exact=True).wait_for()
-        first = page.locator(".pc-card").filter(visible=True).first
-        first.wait_for(state="visible")
-        figures = figures_on_screen(page, first, PHONE["width"])
+        figures = figures_on_screen(page, first_card(page), PHONE["width"])
         # Each line is a debit or a credit: the card shows the one it has (right-aligned, inside the screen).
         assert "Cuenta" in figures and len({"Debe", "Haber"} & set(figures)) == 1, figures
         assert re.fullmatch(r"-?[\d.]+,\d\d", figures.get("Debe") or figures["Haber"]), figures
