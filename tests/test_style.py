@@ -49,3 +49,20 @@ def test_every_module_opens_with_a_docstring(path):
 def test_no_raw_html_is_rendered():
     offenders = [str(p) for p in SOURCES if p.exists() and "unsafe_allow_html=True" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_every_empty_choice_box_has_a_spanish_placeholder():
+    """Streamlit's own placeholders are English («Choose options», «Choose an option»): every multiselect, and every
+    selectbox that can be empty (``index=None``), names its own."""
+    offenders = []
+    for path in [*sorted((ROOT / "views").glob("*.py")), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords}
+            empty = isinstance(keywords.get("index"), ast.Constant) and keywords["index"].value is None
+            if (node.func.attr == "multiselect" or (node.func.attr == "selectbox" and empty)) and (
+                "placeholder" not in keywords
+            ):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []

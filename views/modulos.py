@@ -55,6 +55,7 @@ def company_form(engine, person: dict, company, held: dict[str, dict], actor: st
             list(access.LABOUR_TABLES),
             held.get("laboral", access.default_options("laboral"))["tables"],
             format_func=access.LABOUR_TABLES.get,
+            placeholder="Elija las tablas",
             key=f"tablas-{login}-{code}",
         )
         if st.form_submit_button("Guardar", icon=":material/save:"):
