@@ -109,6 +109,13 @@ def enqueue_load(settings: Settings, companies: list[str] | None, *, trigger: st
     return QueuedLoad(job.id, wanted, trigger, actor, requested_at)
 
 
+def claim_tick(settings: Settings, job: str, moment: datetime) -> bool:
+    """Whether this scheduler runs ``job`` for the cron tick of ``moment`` (its minute): the first to ask, across
+    every scheduler of the installation, gets True (an atomic insert-if-absent in the queue's key-value table)."""
+    minute = clock.as_utc(moment).replace(second=0, microsecond=0)
+    return queue_of(settings).put_if_empty(f"tick:{job}:{minute.isoformat()}", "1")
+
+
 @contextlib.contextmanager
 def _running_with(settings: Settings) -> Iterator[None]:
     global _worker_settings

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from etl import jobs, service
 from etl.load import RunResult
+from portal import clock
 from portal.db import get_engine
 from portal.errors import PortalError
 from portal.settings import Settings
@@ -35,8 +36,14 @@ def cron_trigger(cron: str) -> CronTrigger:
         raise ScheduleError(f"Programación no válida «{cron}»: {exc}") from exc
 
 
-def scheduled_load(settings: Settings) -> jobs.QueuedLoad:
-    """One scheduled tick: a load of every company of the source folder, queued for the workers (etl.jobs)."""
+def scheduled_load(settings: Settings, *, now: datetime | None = None) -> jobs.QueuedLoad | None:
+    """One scheduled tick: a load of every company of the source folder, queued for the workers (etl.jobs).
+
+    Several schedulers of one installation (one per machine, say) queue one load per tick between them: the first
+    to claim the tick queues it, the others skip (None)."""
+    if not jobs.claim_tick(settings, "load", now or clock.now_utc()):
+        log.info("scheduled load skipped: another scheduler took this tick")
+        return None
     job = jobs.enqueue_load(settings, None, trigger="schedule", actor="schedule")
     log.info("scheduled load queued as job %s", job.job_id)
     return job
@@ -71,8 +78,11 @@ def add_load_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> Non
     add_cron_job(scheduler, scheduled_load, settings, cron, "load")
 
 
-def scheduled_notify(settings: Settings) -> None:
-    """One scheduled round of the daily e-mail digest (services.notify)."""
+def scheduled_notify(settings: Settings, *, now: datetime | None = None) -> None:
+    """One scheduled round of the daily e-mail digest (services.notify), once per tick for the installation."""
+    if not jobs.claim_tick(settings, "notify", now or clock.now_utc()):
+        log.info("scheduled notify skipped: another scheduler took this tick")
+        return
     try:
         digests = notify.run(settings, get_engine(settings.db_url))
     except notify.NotifyBusy as exc:  # another scheduler of the installation fired at the same tick

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from etl import jobs, service
 from etl.load import load_company
+from ops.schedule import scheduled_load
 from portal.db import etl_runs, get_engine
 from tests.pg import pg_settings
 from tests.test_load import ACME_V1, ACME_V2, write_company
@@ -123,3 +125,12 @@ def test_a_worker_process_runs_what_the_portal_queues_and_stops_on_sigterm(setti
         worker.kill()
         output = worker.communicate()[0].decode()
     assert "Proceso de cargas en marcha" in output
+
+
+def test_two_schedulers_at_the_same_tick_queue_one_load(settings):
+    tick = datetime(2026, 3, 2, 5, 30, 0, 120_000, tzinfo=UTC)  # 06:30 in Madrid
+    assert scheduled_load(settings, now=tick) is not None
+    assert scheduled_load(settings, now=tick + timedelta(seconds=20)) is None  # the other scheduler, same minute
+    assert len(jobs.pending_loads(settings)) == 1
+    assert jobs.claim_tick(settings, "load", tick + timedelta(days=1))  # the next day's tick is a new one
+    assert jobs.claim_tick(settings, "notify", tick)  # another job's tick is its own
