@@ -172,10 +172,23 @@ def duplicates(
 
 
 def store_rows(con: duckdb.DuckDBPyConnection, name: str, ddl: str, rows: list[dict]) -> None:
-    """(Re)create table ``name`` from ``ddl`` and insert ``rows`` (dicts keyed by its columns)."""
+    """(Re)create table ``name`` from ``ddl`` and insert ``rows`` (dicts keyed by its columns).
+
+    Amounts (``DECIMAL`` columns) travel as exact decimal text that DuckDB casts to the column's type: scanning a
+    column of Python Decimals, DuckDB would infer a narrow DECIMAL from the first values and refuse a larger amount
+    further down (a 18.675,98 € item after small ones).
+    """
     con.execute(f"DROP TABLE IF EXISTS {name}")  # name: an internal constant
     con.execute(ddl)
-    columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
+    described = con.execute(f"DESCRIBE {name}").fetchall()
+    columns = [row[0] for row in described]
+    exact = {row[0] for row in described if str(row[1]).startswith("DECIMAL")}
     if rows:
-        frame = pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=columns)  # noqa: F841 - scanned
+        records = [{c: _exact(r[c]) if c in exact else r[c] for c in columns} for r in rows]
+        frame = pd.DataFrame(records, columns=columns)  # noqa: F841 - scanned by DuckDB below
         con.execute(f"INSERT INTO {name} SELECT * FROM frame")
+
+
+def _exact(value: object) -> str | None:
+    """An amount as plain decimal text ('18675.98'; never exponent notation), None as None."""
+    return None if value is None else format(Decimal(value), "f")
