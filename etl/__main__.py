@@ -15,6 +15,7 @@ from rich.table import Table
 
 from etl import service
 from etl.load import RunResult
+from etl.problems import SEVERITY_ES, rule_label
 from portal.errors import PortalError
 from portal.forward import run_instead
 from portal.settings import Settings, load_settings, restrict_new_files
@@ -96,7 +97,7 @@ def cmd_load(settings: Settings, args: argparse.Namespace) -> int:
             where = problem.where()
             console.print(
                 f"  [{'red' if problem.severity == 'error' else 'yellow'}]{result.company}[/] "
-                f"{problem.rule}: {problem.message}" + (f" ({where})" if where else "")
+                f"{rule_label(problem.rule)} ({problem.rule}): {problem.message}" + (f" ({where})" if where else "")
             )
         hidden = len(result.problems) - args.show_problems
         if hidden > 0:
@@ -164,7 +165,8 @@ def cmd_runs(settings: Settings, args: argparse.Namespace) -> int:
         for column in ("Gravedad", "Regla", "Archivo", "Línea", "Asiento", "Mensaje"):
             table.add_column(column, overflow="fold")
         for p in service.run_problems(settings, args.problems):
-            table.add_row(p["severity"], p["rule"], p["file"], str(p["line"] or ""), p["entry"] or "", p["message"])
+            severity, rule = SEVERITY_ES.get(p["severity"], p["severity"]), f"{rule_label(p['rule'])} ({p['rule']})"
+            table.add_row(severity, rule, p["file"], str(p["line"] or ""), p["entry"] or "", p["message"])
         console.print(table)
         return 0
     table = Table(title="Últimas ejecuciones")

@@ -35,6 +35,7 @@ def has_errors(problems: list[Problem]) -> bool:
 
 
 # What staff read instead of a rule's internal name (the name stays in the database, the CLI and the logs).
+SEVERITY_ES = {"error": "Error", "warning": "Aviso"}
 RULE_LABELS = {
     # company folder and journal
     "company_file": "Ficha de la empresa",

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from auth.signin import USER_KEY
-from etl.problems import rule_label
+from etl.problems import SEVERITY_ES, rule_label
 from portal import fmt
 from portal.errors import PortalError
 from portal.settings import Settings, load_settings
@@ -29,7 +29,6 @@ OUTCOMES = {
     "failed": "fallida",
 }
 PUBLISH_MODES = {"auto": "Automático", "manual": "Manual"}
-SEVERITIES = {"error": "Error", "warning": "Aviso"}
 JOURNAL_FILE = "journal.parquet"
 _MARKDOWN_SYNTAX = re.compile("([" + re.escape(string.punctuation) + "])")
 
@@ -169,7 +168,7 @@ def problem_rows(problems: list[dict]) -> list[dict]:
     """Every validation message of a run, in the order found."""
     return [
         {
-            "Gravedad": SEVERITIES.get(p["severity"], p["severity"]),
+            "Gravedad": SEVERITY_ES.get(p["severity"], p["severity"]),
             "Regla": rule_label(p["rule"]),  # in Spanish, never the internal name
             "Archivo": p["file"],
             "Línea": fmt.EMPTY if p["line"] is None else str(p["line"]),
