@@ -104,8 +104,12 @@ def file_size(size: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+def fold(text: str | None) -> str:
+    """Lower case without accents: how names are searched and compared ('Depósitos' matches 'depositos')."""
+    return "".join(c for c in unicodedata.normalize("NFKD", (text or "").casefold()) if not unicodedata.combining(c))
+
+
 def sort_key(text: str | None) -> str:
     """The key that sorts names as a Spanish reader expects: case and accents ignored («Álvarez» with the A,
     «Ábaco» before «abeto»), and ñ a letter after n («Muñoz» after «Munoz», «Ñoño» after «Nuzzo», before «Oliva»)."""
-    folded = unicodedata.normalize("NFD", (text or "").casefold()).replace("n\u0303", "n\U0010ffff")
-    return "".join(c for c in folded if not unicodedata.combining(c))
+    return fold(unicodedata.normalize("NFC", (text or "").casefold()).replace("ñ", "n\U0010ffff"))

@@ -6,7 +6,6 @@ scope, is absent from every list, timeline and summary; a milestone or note with
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from etl.store import Snapshot
+from portal.fmt import fold
 
 CASES, EVENTS = "cases.parquet", "case_events.parquet"
 CLOSED_STATES = ("cerrado", "archivado", "cancelado")  # every other state of domain.md §9 is open
@@ -97,8 +97,7 @@ def filter_cases(
 
 def _plain(text: str) -> str:
     """Lower case, no accents, no end punctuation or extra spaces: how two labels are compared."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).strip(" .;:-—").split())
+    return " ".join(fold(text).strip(" .;:-—").split())
 
 
 def milestone_note(state_label: str, description: str | None) -> str:

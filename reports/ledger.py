@@ -16,7 +16,6 @@ the card nor part of its debit and credit totals (the closing balance is the sam
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from etl.store import Snapshot
-from portal.fmt import integer
+from portal.fmt import fold, integer
 from reports.redaction import Redaction
 from reports.statements import (
     ZERO,
@@ -66,11 +65,6 @@ class Ledger:
         return max(1, -(-self.line_count // self.page_size))
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, for searching names ('Bancos' matches 'bancos', 'Depósitos' 'depositos')."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
 def find_accounts(snapshot: Snapshot, text: str, *, limit: int = 50, hide: Redaction | None = None) -> pd.DataFrame:
     """Accounts whose code starts with ``text`` (digits) or whose name contains it (case and accents ignored).
 
@@ -83,9 +77,9 @@ def find_accounts(snapshot: Snapshot, text: str, *, limit: int = 50, hide: Redac
     if wanted.isdigit():
         found = [(acc, shown[acc]) for acc in names if acc.startswith(wanted)]
     else:
-        folded = _fold(wanted)
+        folded = fold(wanted)
         found = [
-            (acc, name) for acc, name in names.items() if folded and shown[acc] == name and folded in _fold(name or "")
+            (acc, name) for acc, name in names.items() if folded and shown[acc] == name and folded in fold(name or "")
         ]
     return pd.DataFrame(sorted(found)[:limit], columns=["account", "name"])
 

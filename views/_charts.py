@@ -7,12 +7,12 @@ from datetime import date, datetime
 import pandas as pd
 import plotly.graph_objects as go
 
-from reports import periods  # add_months
+from reports import periods
 
 MONEY_TICKS = ",.2~f"  # d3-format with the layout's separators: 20.000 · 1.234,5 (no SI prefix such as «k»)
 MAX_DATE_TICKS = 8
 HOVER_DATE = "%d/%m/%Y"
-SPANISH_MONTHS = ("Ene", "Feb", "Mar", "Abr", "May", "Jun", "Jul", "Ago", "Sep", "Oct", "Nov", "Dic")
+SPANISH_MONTHS = tuple(name[:3].capitalize() for name in periods.MONTHS)  # «Ene» … «Dic»
 
 
 def _day(value: object) -> date | None:

@@ -14,7 +14,6 @@ import streamlit as st
 
 CARDS_CLASS = "pc-cards"  # portal.css hides the grid right before such a block on narrow screens, and vice versa
 TITLE_COLUMNS = 2  # the first text columns make a card's title ("Código · Partida", "Fecha · Asiento")
-EMPTY = ("", None)
 
 
 def _text(value: object) -> str:
@@ -40,7 +39,7 @@ def cards_html(frame: pd.DataFrame, amounts: list[str]) -> str:
             if column in title_columns:
                 continue
             value = _text(cells[column])
-            if value in EMPTY:
+            if not value:
                 continue
             kind = "pc-amount" if column in amounts else "pc-text"
             rows.append(f'<dt>{html.escape(column)}</dt><dd class="{kind}">{html.escape(value)}</dd>')
