@@ -63,6 +63,18 @@ def _like_literal(text: str) -> str:
     return folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _filter(snapshot: Snapshot, text: str | None, date_from: date | None, date_to: date | None) -> tuple[str, dict]:
+    """The search text as typed (trimmed, bounded) and the bound parameters of ``_FILTERED``."""
+    wanted = (text or "").strip()[:MAX_TEXT]
+    params = {
+        "path": str(snapshot.file("journal")),
+        "from": date_from,
+        "to": date_to,
+        "text": _like_literal(wanted) if wanted else None,
+    }
+    return wanted, params
+
+
 def recent_entries(
     snapshot: Snapshot,
     *,
@@ -80,14 +92,7 @@ def recent_entries(
     ``hide``: employees whose names never reach the user; their lines read the redaction's label, and a text search
     never finds a line by a hidden name (only by its account), so a search cannot tie a name to an amount.
     """
-    wanted = (text or "").strip()[:MAX_TEXT]
-    folded = _like_literal(wanted) if wanted else None
-    params = {
-        "path": str(snapshot.file("journal")),
-        "from": date_from,
-        "to": date_to,
-        "text": folded,
-    }
+    wanted, params = _filter(snapshot, text, date_from, date_to)
     limit = max(0, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
     hide = hide or Redaction()
@@ -124,13 +129,7 @@ def count_entries(
 ) -> int:
     """How many lines ``recent_entries`` finds with the same filters, over all its pages (a line found only by a
     hidden employee's name is not counted, as it is never shown)."""
-    wanted = (text or "").strip()[:MAX_TEXT]
-    params = {
-        "path": str(snapshot.file("journal")),
-        "from": date_from,
-        "to": date_to,
-        "text": _like_literal(wanted) if wanted else None,
-    }
+    wanted, params = _filter(snapshot, text, date_from, date_to)
     hide = hide or Redaction()
     with duckdb.connect() as con:
         if not (hide and wanted):
