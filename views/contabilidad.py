@@ -20,6 +20,11 @@ MODULE = "contabilidad"
 DENIED = "No tiene acceso a estos datos."
 
 
+def _source(store_root: str, company: str, snapshot_id: str, people: tuple, label: str) -> tuple:
+    """The snapshot a cached read works on and the user's redaction (None when nobody is hidden)."""
+    return Store(Path(store_root)).snapshot(company, snapshot_id), Redaction(people, label) if people else None
+
+
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
 def latest_entries(
     store_root: str,
@@ -36,8 +41,7 @@ def latest_entries(
     """One page of the filtered lines, newest first; cached per store, company, snapshot id, filters, page and the
     user's hidden employees (all hashed: a new publication, another company or another user's redaction never
     hits)."""
-    snapshot = Store(Path(store_root)).snapshot(company, snapshot_id)
-    hide = Redaction(people, label) if people else None
+    snapshot, hide = _source(store_root, company, snapshot_id, people, label)
     return journal.recent_entries(
         snapshot,
         limit=page_size,
@@ -61,8 +65,7 @@ def entry_count(
     label: str = "",
 ) -> int:
     """How many lines pass the filters (what the user may read of them), cached like ``latest_entries``."""
-    snapshot = Store(Path(store_root)).snapshot(company, snapshot_id)
-    hide = Redaction(people, label) if people else None
+    snapshot, hide = _source(store_root, company, snapshot_id, people, label)
     return journal.count_entries(snapshot, text=text or None, date_from=date_from, date_to=date_to, hide=hide)
 
 
