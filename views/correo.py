@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from portal import clock, fmt, mail
+from portal import fmt, mail
 from portal.db import get_engine
 from views import _staff, _ui
 
@@ -73,7 +73,7 @@ with _ui.errors_shown():
         if not caught:
             st.info("El buzón de demostración está vacío.")
         for message in caught:
-            when = fmt.datetime_es(clock.as_utc(message.received_at)) if message.received_at else ""
+            when = fmt.datetime_es(message.received_at) if message.received_at else ""
             with st.expander(_ui.plain(f"{when} · {message.to} · {message.subject}")):
                 st.caption(_ui.plain(f"De: {message.sender} · Para: {message.to}"))
                 st.text(message.body)
