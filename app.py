@@ -261,6 +261,7 @@ if session is None:
         acceso.set_password_page(settings, engine, *link)  # ?activar=<token> / ?restablecer=<token> from an e-mail
     else:
         signin.sign_in_page(settings, engine, below_form=lambda: acceso.forgot_password(settings, engine))
+    st.caption(_ui.licence_notice(settings.source_url))
     signed_out_navigation()
 else:
     current_user = session.user
@@ -273,4 +274,5 @@ else:
             st.caption(_ui.plain(f"{settings.firm_name} · {current_user['name'] or current_user['username']}"))
             menu_place = st.container()  # filled by the navigation, above «Cerrar sesión»
         signin.sign_out_button(engine, session)
+        st.sidebar.caption(_ui.licence_notice(settings.source_url))
         signed_in_navigation(current_user, granted, menu_place)

@@ -55,6 +55,12 @@ class Settings:
     office_email: str = setting(
         "PORTAL_OFFICE_EMAIL", "Contact address of the office, used when a user has no office e-mail of its own.", ""
     )
+    source_url: str = setting(
+        "PORTAL_SOURCE_URL",
+        "Where users get the source code of the portal as this installation runs it (AGPL-3.0 §13; shown in the"
+        " sidebar and on the sign-in page). Required once you run a modified portal for others.",
+        "",
+    )
     firm_logo: Path | None = setting(
         "PORTAL_FIRM_LOGO", "Optional path to the firm's logo image shown on the sign-in page.", None
     )

@@ -333,3 +333,18 @@ def test_no_pages_folder_next_to_the_entry_script():
     # With a pages/ folder beside app.py, Streamlit 1.67 runs the first script run of a server process (and every
     # AppTest run) in its legacy multipage mode, where pages/<name>.py opens at /<name> without app.py's gate.
     assert not (ROOT / "pages").exists()
+
+
+def test_every_page_names_the_licence_and_links_the_source_when_configured(settings, monkeypatch):
+    def notices(at: AppTest) -> list[str]:
+        return [c.value for c in [*at.caption, *at.sidebar.caption] if "AGPL" in c.value]
+
+    assert notices(new_app()) == ["Portal del Cliente, software libre (licencia AGPL-3.0 o posterior)"]
+    monkeypatch.setenv("PORTAL_SOURCE_URL", "https://git.example.es/despacho/portal-del-cliente")
+    assert notices(new_app()) == [
+        "Portal del Cliente, software libre (licencia AGPL-3.0 o posterior)"
+        " · [Código fuente](https://git.example.es/despacho/portal-del-cliente)"
+    ]
+    assert notices(sign_in(new_app()))[0].endswith("(https://git.example.es/despacho/portal-del-cliente)")
+    monkeypatch.setenv("PORTAL_SOURCE_URL", "javascript:alert(1)")  # only http(s) addresses become a link
+    assert "javascript" not in " ".join(notices(new_app()))

@@ -68,6 +68,13 @@ def plain(text: str) -> str:
     return _MARKDOWN_SYNTAX.sub(r"\\\1", text)
 
 
+def licence_notice(source_url: str) -> str:
+    """The AGPL notice every page carries: free software, and where this installation's source is."""
+    safe = re.fullmatch(r"https?://[^\s()<>\[\]]+", source_url or "")
+    source = f" · [Código fuente]({source_url})" if safe else ""
+    return f"Portal del Cliente, software libre (licencia AGPL-3.0 o posterior){source}"
+
+
 def show_error(exc: BaseException) -> None:
     """A PortalError's own Spanish message; anything else: a generic message and an incident id (trace in the log)."""
     if isinstance(exc, PortalError):
