@@ -119,6 +119,15 @@ PAGES = (
         "Contabilidad",
     ),
     PageSpec(
+        "views/contabilidad_umbrales.py",
+        "Umbrales legales",
+        "contabilidad-umbrales",
+        ":material/gavel:",
+        ("client",),
+        "contabilidad",
+        "Contabilidad",
+    ),
+    PageSpec(
         "views/impuestos.py", "Impuestos", "impuestos", ":material/receipt_long:", ("client",), "impuestos", "Impuestos"
     ),
     PageSpec(

@@ -35,6 +35,7 @@ ACCOUNTING_PAGES = [
     "contabilidad-sumas",
     "contabilidad-mayor",
     "contabilidad-ratios",
+    "contabilidad-umbrales",
 ]
 HEADER = "fecha;asiento;cuenta;concepto;debe;haber;tipo\n"
 # A second company whose distinctive figure (7.777,77) must never reach a page of the first one.

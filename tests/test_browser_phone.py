@@ -146,3 +146,15 @@ def test_on_a_phone_the_diario_shows_debe_and_haber_of_each_line(server):
         assert re.fullmatch(r"-?[\d.]+,\d\d", figures.get("Debe") or figures["Haber"]), figures
         assert page.locator('[data-testid="stDataFrame"]').filter(visible=True).count() == 0
         context.close()
+
+
+def test_on_a_phone_umbrales_legales_reads_the_duty_and_the_distance_to_each_limit(server):
+    with chromium() as browser:
+        context, page = open_as(browser, server, "lola", "/contabilidad-umbrales", PHONE)
+        page.get_by_role("heading", name="Umbrales legales", exact=True).wait_for()
+        page.get_by_text("No está obligada a auditar sus cuentas").wait_for()
+        # Mano's total assets at 31/12/2024: bank 4.000 + machine 6.000 − 600 + customers 2.420 − 200 + VAT 168.
+        assets = figures_on_screen(page, card(page, "Auditoría de cuentas obligatoria · Activo total"), PHONE["width"])
+        assert (assets["Ejercicio"], assets["Cifra de la empresa"]) == ("2024", "11.788,00 €")
+        assert assets["Distancia al límite"] == "2.838.212,00 €"  # 2.850.000 − 11.788
+        context.close()
