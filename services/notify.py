@@ -5,24 +5,28 @@ lists what is new since the user's last digest sent (table ``notifications_sent`
 created, at most the last 24 hours), per company and only for the modules the user holds there:
 
 - ``contabilidad``: the company's published snapshot (the store's ``CURRENT`` pointer, the same one the pages read)
-  was published after that moment;
+  was published after that moment, with what it changes over the previous publication in counts (entries added,
+  changed, removed; corrected lines of closed years: ``reports.changes``);
+- ``facturas`` / ``impuestos``: the firm's invoices and the tax returns that publication brings (counts);
 - ``documentos``: documents of the published snapshot that the previously published one did not carry, and files
   staff shared in the portal (table ``documents``, direction 'firm', not withdrawn) after that moment.
 
 At most one digest is sent per user and Madrid day; every attempt is recorded in ``notifications_sent`` (status
 'sent', 'queued' when the SMTP server could not take it and the outbox retries it, or 'failed' when refused for
 good; detail JSON) and in the audit log (``notification_sent``). The body names companies only: no amounts, no
-personal data.
+personal data: counts only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -34,6 +38,7 @@ from portal.db import advisory_locks, companies, documents, notification_setting
 from portal.db import users as users_table
 from portal.errors import PortalError
 from portal.settings import Settings
+from reports import changes
 from reports import documents as shared
 
 KIND = "digest"
@@ -43,6 +48,7 @@ ON_ITS_WAY = ("sent", "queued")  # a digest in the outbox counts as sent: the ou
 ACTOR = "sistema:avisos"
 FIRST_WINDOW = timedelta(hours=24)  # a user never notified hears about the last day at most
 SUBJECT = "Novedades en su Portal del Cliente"
+NEWS_MODULES = {"contabilidad", "documentos", "facturas", "impuestos"}  # the modules a digest speaks of
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class CompanyNews:
     accounting: str | None = None  # the snapshot id newly published (granted 'contabilidad' only)
     data_until: str | None = None  # the «datos a fecha» of that snapshot (ISO date), when known
     documents: int = 0  # new shared documents (granted 'documentos' only)
+    snapshot: str | None = None  # the snapshot whose changes are announced (any module but documentos)
+    changes: tuple[str, ...] = ()  # what it changes, in words and counts (reports.changes.summary)
 
     def line(self) -> str:
         """The company's line of the e-mail body (no amounts, no personal data)."""
@@ -61,6 +69,7 @@ class CompanyNews:
         if self.accounting:
             until = f" (datos a fecha {fmt.date_es(self.data_until)})" if self.data_until else ""
             parts.append(f"nuevos datos contables publicados{until}")
+        parts += self.changes
         if self.documents:
             many = "s" if self.documents != 1 else ""
             parts.append(f"{self.documents} documento{many} nuevo{many}")
@@ -85,7 +94,14 @@ class Digest:
             {
                 "since": self.since.isoformat(),
                 "companies": [
-                    {"company": n.company, "accounting": n.accounting, "documents": n.documents} for n in self.news
+                    {
+                        "company": n.company,
+                        "accounting": n.accounting,
+                        "snapshot": n.snapshot,
+                        "changes": list(n.changes),
+                        "documents": n.documents,
+                    }
+                    for n in self.news
                 ],
             },
             ensure_ascii=False,
@@ -250,10 +266,10 @@ def announced(engine: Engine, user_id: int, company: str) -> str | None:
             )
         ).scalars()
         ids = [
-            str(item["accounting"])
+            str(item.get("snapshot") or item["accounting"])
             for detail in details
             for item in json.loads(detail or "{}").get("companies", [])
-            if item.get("company") == company and item.get("accounting")
+            if item.get("company") == company and (item.get("snapshot") or item.get("accounting"))
         ]
     return max(ids, default=None)
 
@@ -264,24 +280,45 @@ def news_for(settings: Settings, engine: Engine, user: dict, since: datetime) ->
     found = []
     for company in access.companies_of(engine, user):
         modules = access.modules_of(engine, user, company)
-        if "contabilidad" not in modules and "documentos" not in modules:
+        if not set(modules) & NEWS_MODULES:
             continue
         current = published(store, company)
-        accounting, data_until, count = None, None, 0
+        accounting, data_until, snapshot_id, words, count = None, None, None, (), 0
         if current is not None:
             snapshot, published_at, history = current
             if published_at > since:
                 newest = announced(engine, user["id"], company)  # a rollback brings back data already announced
-                if "contabilidad" in modules and (newest is None or snapshot.snapshot_id > newest):  # ids sort by time
-                    accounting = snapshot.snapshot_id
-                    data_until = snapshot.manifest.get("last_date") or None
+                if newest is None or snapshot.snapshot_id > newest:  # ids sort by time
+                    snapshot_id = snapshot.snapshot_id
+                    words = change_words(store, company, snapshot, set(modules) - {"documentos"})
+                    if "contabilidad" in modules:
+                        accounting = snapshot.snapshot_id
+                        data_until = snapshot.manifest.get("last_date") or None
                 if "documentos" in modules:
                     count += new_etl_documents(store, company, snapshot, history)
         if "documentos" in modules:
             count += new_uploads(engine, company, since)
-        if accounting or count:
-            found.append(CompanyNews(company, company_name(engine, company), accounting, data_until, count))
+        if accounting or words or count:
+            name = company_name(engine, company)
+            found.append(CompanyNews(company, name, accounting, data_until, count, snapshot_id, words))
     return found
+
+
+def change_words(store: Store, company: str, snapshot: Snapshot, modules: set[str]) -> tuple[str, ...]:
+    """What the publication changes over the previous one, in counts, for these modules (none: the first one)."""
+    previous = changes.previous_published(store, company, snapshot.snapshot_id)
+    if previous is None:
+        return ()
+    return tuple(
+        changes.summary(_counts(str(store.root), company, snapshot.snapshot_id, previous.snapshot_id), modules)
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _counts(store_root: str, company: str, snapshot_id: str, previous_id: str) -> dict[str, int]:
+    """The change counts of a pair of snapshots (immutable: computed once per process for all its users)."""
+    store = Store(Path(store_root))
+    return changes.compare(store.snapshot(company, snapshot_id), store.snapshot(company, previous_id)).counts()
 
 
 def company_name(engine: Engine, company: str) -> str:

@@ -31,7 +31,11 @@ def server(tmp_path_factory):
     """Three companies (books, treasury, taxes) and a client for each, as in their own page tests."""
     data = tmp_path_factory.mktemp("browser-phone") / "data"
     settings = load_settings({"PORTAL_DATA_DIR": str(data)})
-    write_company(settings, "mano", JOURNAL, {"nombre": "Mano SL", "modelo_pgc": "pymes", "ejercicios": [2024, 2025]})
+    mano = {"nombre": "Mano SL", "modelo_pgc": "pymes", "ejercicios": [2024, 2025]}
+    write_company(settings, "mano", JOURNAL.rsplit("31/12/2025;10;", 2)[0], mano)  # first without December's entry
+    [first] = service.load_all(settings, companies=["mano"])
+    assert first.outcome == "published", first.message
+    write_company(settings, "mano", JOURNAL, mano)  # then whole: Inicio's «Qué ha cambiado» has one new entry
     test_treasury.write_company(settings.sources, shift=date.today() - test_treasury.TODAY)
     test_taxes.write_company(settings.sources)
     results = service.load_all(settings, companies=["mano", "caja", "fisco"])
@@ -157,4 +161,18 @@ def test_on_a_phone_umbrales_legales_reads_the_duty_and_the_distance_to_each_lim
         assets = figures_on_screen(page, card(page, "Auditoría de cuentas obligatoria · Activo total"), PHONE["width"])
         assert (assets["Ejercicio"], assets["Cifra de la empresa"]) == ("2024", "11.788,00 €")
         assert assets["Distancia al límite"] == "2.838.212,00 €"  # 2.850.000 − 11.788
+        context.close()
+
+
+def test_on_a_phone_inicio_says_what_the_last_publication_changed(server):
+    with chromium() as browser:
+        context, page = open_as(browser, server, "lola", "/", PHONE)  # Inicio is the home page
+        page.get_by_role("heading", name="Qué ha cambiado").wait_for()
+        page.get_by_text("Desde la publicación anterior: datos a fecha 15/07/2025, ahora a 31/12/2025.").wait_for()
+        page.get_by_text("1 asiento nuevo.").wait_for()
+        page.get_by_text("Partidas de los estados que han cambiado").click()
+        # December's depreciation (600,00) is the only new entry: line 8 of the P&L goes from 0 to −600.
+        depreciation = card(page, "8. Amortización del inmovilizado · Pérdidas y ganancias")
+        figures = figures_on_screen(page, depreciation, PHONE["width"])
+        assert (figures["Antes"], figures["Ahora"], figures["Diferencia"]) == ("0,00 €", "-600,00 €", "-600,00 €")
         context.close()

@@ -124,14 +124,15 @@ def test_a_new_publication_is_mailed_once_to_its_users_with_no_amounts_and_recor
         "bea": "nothing_new",
         "dora": "nothing_new",  # documentos only: a new journal is not a document
         "duo": "sent",
-        "imma": "nothing_new",  # impuestos only: no digest for it
+        "imma": "nothing_new",  # impuestos only: the load brings no new tax return
     }  # nomail has no address: not even looked at
     boxes = inboxes(smtp)
     assert set(boxes) == {EMAILS["ana"], EMAILS["duo"]} and all(len(v) == 1 for v in boxes.values())
     [message] = boxes[EMAILS["ana"]]
     assert message.message["Subject"] == notify.SUBJECT
     body = message.body
-    assert "- alfa: nuevos datos contables publicados (datos a fecha 28/02/2025)." in body
+    # What the load changed, in counts only: republish() added one entry.
+    assert "- alfa: nuevos datos contables publicados (datos a fecha 28/02/2025); 1 asiento nuevo." in body
     assert "https://portal.asesoria.example" in body and "Recibir avisos por correo" in body
     assert not [w for w in (*AMOUNT_WORDS, "Ana", "ana@", "beta", "Gasto nuevo") if w in body]
     rows = sent_rows(world)
@@ -141,7 +142,15 @@ def test_a_new_publication_is_mailed_once_to_its_users_with_no_amounts_and_recor
     ]
     detail = json.loads(rows[0]["detail"])
     snapshot_id = world.store().current("alfa").snapshot_id
-    assert detail["companies"] == [{"company": "alfa", "accounting": snapshot_id, "documents": 0}]
+    assert detail["companies"] == [
+        {
+            "company": "alfa",
+            "accounting": snapshot_id,
+            "snapshot": snapshot_id,
+            "changes": ["1 asiento nuevo"],
+            "documents": 0,
+        }
+    ]
     events = audit.entries(world.engine, event="notification_sent")
     assert sorted((e["target"], e["actor_role"]) for e in events) == [("ana", "system"), ("duo", "system")]
     assert all("estado=sent" in e["detail"] for e in events)
@@ -258,7 +267,7 @@ def test_documents_shared_in_the_portal_reach_documentos_users_only(world, smtp)
     assert message.rcpt_tos == [EMAILS["dora"]]
     assert "- alfa: 2 documentos nuevos." in message.body and "Uno" not in message.body
     assert json.loads(sent_rows(world)[0]["detail"])["companies"] == [
-        {"company": "alfa", "accounting": None, "documents": 2}
+        {"company": "alfa", "accounting": None, "snapshot": None, "changes": [], "documents": 2}
     ]
 
 

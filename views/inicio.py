@@ -11,7 +11,7 @@ import streamlit as st
 from auth import access, labour_blocks
 from etl.store import Snapshot, Store
 from portal import clock, fmt
-from reports import cases, invoices, labour, statements, tax_calendar, treasury
+from reports import cases, changes, invoices, labour, periods, statements, tax_calendar, treasury
 from services import documents
 from views import _accounting, _client, _ui
 
@@ -71,6 +71,12 @@ def cached_invoices(store_root: str, company: str, snapshot_id: str, today: date
     """The firm's unpaid invoices on ``today`` (None: no invoices)."""
     snapshot = _snap(store_root, company, snapshot_id)
     return invoices.home_summary(snapshot, today) if invoices.has_invoices(snapshot) else None
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def cached_changes(store_root: str, company: str, snapshot_id: str, previous_id: str) -> changes.Changes:
+    """What the published snapshot changes over the one published before it (cached per pair of snapshots)."""
+    return changes.compare(_snap(store_root, company, snapshot_id), _snap(store_root, company, previous_id))
 
 
 # --- the cards ------------------------------------------------------------------------------------------------------
@@ -208,6 +214,83 @@ def card(module: str, books: _accounting.Books | None, today: date) -> None:
             st.caption(FAILED)
 
 
+# --- qué ha cambiado ---------------------------------------------------------------------------------------------
+
+
+def line_rows(lines) -> list[dict]:
+    """The statement lines that changed, in Spanish."""
+    return [
+        {
+            "Partida": row.label,
+            "Estado": row.statement,
+            "Periodo": row.period,
+            "Antes": fmt.money(row.before),
+            "Ahora": fmt.money(row.after),
+            "Diferencia": fmt.money(row.difference),
+            "Corrección": "Sí" if row.correction else "",
+        }
+        for row in lines.itertuples()
+    ]
+
+
+def entry_rows(entries) -> list[dict]:
+    """Entries added, changed and removed per month, in Spanish."""
+    return [
+        {
+            "Mes": periods.month_label(row.month.year, row.month.month),
+            "Nuevos": fmt.integer(row.added),
+            "Modificados": fmt.integer(row.changed),
+            "Eliminados": fmt.integer(row.removed),
+        }
+        for row in entries.itertuples()
+    ]
+
+
+ITEM_ROWS = {
+    "invoices": lambda r: {
+        "Número": r.number,
+        "Fecha": fmt.date_es(r.issue_date),
+        "Concepto": r.concept,
+        "Total": fmt.money(r.total),
+    },
+    "returns": lambda r: {
+        "Modelo": r.model,
+        "Ejercicio": str(r.year),
+        "Periodo": r.period,
+        "Importe": fmt.money(r.amount),
+    },
+    "documents": lambda r: {"Documento": r.title, "Categoría": r.category, "Fecha": fmt.date_es(r.doc_date)},
+}
+
+
+def what_changed(store: Store, company: str, snapshot: Snapshot, modules: dict) -> None:
+    """«Qué ha cambiado» since the previous publication, only for the modules the user holds."""
+    previous = changes.previous_published(store, company, snapshot.snapshot_id)
+    if previous is None:
+        return
+    found = cached_changes(str(store.root), company, snapshot.snapshot_id, previous.snapshot_id)
+    st.subheader("Qué ha cambiado")
+    st.caption(
+        f"Desde la publicación anterior: datos a fecha {fmt.date_es(found.old_until)}, ahora a "
+        f"{fmt.date_es(found.new_until)}."
+    )
+    parts = changes.summary(found.counts(), modules)
+    if not parts:
+        st.markdown("Nada nuevo en sus módulos.")
+        return
+    st.markdown(_ui.plain("; ".join(parts).capitalize() + "."))
+    if "contabilidad" in modules and len(found.lines):
+        with st.expander("Partidas de los estados que han cambiado"):
+            _accounting.show_table(line_rows(found.lines))
+    if "contabilidad" in modules and len(found.entries):
+        with st.expander("Asientos por mes"):
+            _accounting.show_table(entry_rows(found.entries), amounts=("Nuevos", "Modificados", "Eliminados"))
+    for kind, (module, _one, many) in changes.ITEM_WORDS.items():
+        if module in modules and len(found.items[kind]):
+            with st.expander(many.capitalize()):
+                _accounting.show_table([ITEM_ROWS[kind](row) for row in found.items[kind].itertuples()])
+
+
 user = _client.require_client()
 settings = _ui.settings()
 engine = _client.engine_of(settings)
@@ -233,3 +316,5 @@ with _ui.errors_shown():
             books = _accounting.Books(settings, engine, user, company, name, snapshot, grant)
         with columns[index % COLUMNS]:
             card(module, books, today)
+    if snapshot is not None:
+        what_changed(Store(settings.stores), company, snapshot, modules)
