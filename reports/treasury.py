@@ -14,7 +14,9 @@ Definitions used by every function (``today`` is always an argument):
 - **13-week forecast**: week k runs from ``today + 7(k−1)`` to ``today + 7k − 1``. It starts from the bank balance
   and adds the open collections and subtracts the open payments by week of due date. Overdue items are put in
   week 1 (they are expected to be settled at once), except ``impagado`` items (given up: left out of the forecast
-  and reported apart as ``excluded_*``). Items due after week 13 are not in it.
+  and reported apart as ``excluded_*``). Items due after week 13 are not in it. The estimated tax and payroll
+  payments (``reports.cash_estimates``, each labelled with how it was estimated) go in their own columns by the week
+  of their date; the week with the lowest closing balance is ``Forecast.lowest``.
 - **Cartera check** (staff): the items open at the journal's last date (issued by then, not settled by then)
   against the pre-closing balance of the 430 accounts (receivables) and of 400 + 410 (payables, credit balance).
 - **Hidden employees** (``hide``, a :class:`reports.redaction.Redaction`): every read a client page makes of the
@@ -26,7 +28,7 @@ Definitions used by every function (``today`` is always an argument):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -51,6 +53,8 @@ AGEING_BUCKETS: tuple[tuple[str, str, int | None, int | None], ...] = (
 )
 HORIZONS = (7, 30, 90)
 FORECAST_WEEKS = 13
+ESTIMATE_COLUMNS = ["date", "kind", "concept", "amount", "how"]  # reports.cash_estimates
+WEEK_COLUMNS = ["week", "start", "end", "collections", "payments", "taxes", "payroll", "net", "balance"]
 LEDGER_PREFIXES = {"cobro": ("430",), "pago": ("400", "410")}
 LEDGER_SIGN = {"cobro": Decimal(1), "pago": Decimal(-1)}  # receivables are debit balances, payables credit
 ITEM_COLUMNS = [
@@ -85,9 +89,17 @@ class Forecast:
     """The 13-week cash forecast: its starting balance, one row per week and what was left out."""
 
     start_balance: Decimal | None  # None: no bank statements (the weeks then start from 0)
-    weeks: pd.DataFrame  # week, start, end, collections, payments, net, balance
+    weeks: pd.DataFrame  # week, start, end, collections, payments, taxes, payroll, net, balance
     excluded_collections: Decimal  # impagado receivables left out
     excluded_payments: Decimal
+    estimates: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ESTIMATE_COLUMNS))  # by date
+
+    @property
+    def lowest(self) -> int | None:
+        """The week whose closing balance is the lowest (the first one on a tie; None without weeks)."""
+        if self.weeks.empty:
+            return None
+        return int(self.weeks.loc[self.weeks["balance"].astype(object).map(Decimal).idxmin(), "week"])
 
 
 @dataclass(frozen=True)
@@ -285,12 +297,16 @@ def movements(snapshot: Snapshot, iban: str, start: date, end: date, *, hide: Re
 # --- forecast -----------------------------------------------------------------------------------------------------
 
 
-def forecast(snapshot: Snapshot, today: date, weeks: int = FORECAST_WEEKS) -> Forecast:
-    """The cash forecast by week (see the module docstring for the rules)."""
+def forecast(
+    snapshot: Snapshot, today: date, weeks: int = FORECAST_WEEKS, *, estimated: pd.DataFrame | None = None
+) -> Forecast:
+    """The cash forecast by week (see the module docstring for the rules); ``estimated`` adds the estimated tax and
+    payroll payments (``reports.cash_estimates``) as their own columns, by the week of their date."""
     start_balance = bank_balance(snapshot)
     items = open_items(snapshot, today)
     excluded = items[items["state"] == "impagado"]
     counted = items[items["state"] != "impagado"]
+    estimated = estimated if estimated is not None else pd.DataFrame(columns=ESTIMATE_COLUMNS)
     rows = []
     balance = start_balance if start_balance is not None else ZERO
     for week in range(1, weeks + 1):
@@ -299,7 +315,11 @@ def forecast(snapshot: Snapshot, today: date, weeks: int = FORECAST_WEEKS) -> Fo
         chosen = _where(counted, [(d <= last and (d >= first or week == 1)) for d in counted["due_date"]])
         collections = sum(chosen.loc[chosen["kind"] == "cobro", "amount"], ZERO)
         payments = sum(chosen.loc[chosen["kind"] == "pago", "amount"], ZERO)
-        balance = balance + collections - payments
+        due = _where(estimated, [first <= d <= last for d in estimated["date"]])
+        taxes = sum(due.loc[due["kind"] == "impuestos", "amount"], ZERO)
+        payroll = sum(due.loc[due["kind"] == "nominas", "amount"], ZERO)
+        net = collections - payments - taxes - payroll
+        balance = balance + net
         rows.append(
             {
                 "week": week,
@@ -307,15 +327,19 @@ def forecast(snapshot: Snapshot, today: date, weeks: int = FORECAST_WEEKS) -> Fo
                 "end": last,
                 "collections": collections,
                 "payments": payments,
-                "net": collections - payments,
+                "taxes": taxes,
+                "payroll": payroll,
+                "net": net,
                 "balance": balance,
             }
         )
+    horizon = today + timedelta(days=7 * weeks - 1)
     return Forecast(
         start_balance=start_balance,
-        weeks=pd.DataFrame(rows, columns=["week", "start", "end", "collections", "payments", "net", "balance"]),
+        weeks=pd.DataFrame(rows, columns=WEEK_COLUMNS),
         excluded_collections=sum(excluded.loc[excluded["kind"] == "cobro", "amount"], ZERO),
         excluded_payments=sum(excluded.loc[excluded["kind"] == "pago", "amount"], ZERO),
+        estimates=_where(estimated, [today <= d <= horizon for d in estimated["date"]]).reset_index(drop=True),
     )
 
 

@@ -15,8 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from auth import access
 from portal import fmt
-from reports import periods
+from reports import cash_estimates, periods
 from reports import treasury as reports
 from reports.redaction import Redaction
 from views import _accounting, _charts, _tables, _ui
@@ -80,9 +81,14 @@ def cached_banks(store_root: str, company: str, snapshot_id: str, since_days: in
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def cached_forecast(store_root: str, company: str, snapshot_id: str, today: date) -> reports.Forecast:
-    """The 13-week cash forecast."""
-    return reports.forecast(_snap(store_root, company, snapshot_id), today)
+def cached_forecast(
+    store_root: str, company: str, snapshot_id: str, today: date, taxes_too: bool, payroll_too: bool
+) -> reports.Forecast:
+    """The 13-week cash forecast, with the estimated tax and payroll payments the user may see."""
+    snapshot = _snap(store_root, company, snapshot_id)
+    end = today + timedelta(days=7 * reports.FORECAST_WEEKS - 1)
+    estimated = cash_estimates.estimates(snapshot, today, end, taxes_too=taxes_too, payroll_too=payroll_too)
+    return reports.forecast(snapshot, today, estimated=estimated)
 
 
 # --- Spanish tables -----------------------------------------------------------------------------------------------
@@ -253,8 +259,22 @@ def forecast_rows(weeks: pd.DataFrame) -> pd.DataFrame:
             "Hasta": [fmt.date_es(d) for d in weeks["end"]],
             "Cobros": [fmt.money(v) for v in weeks["collections"]],
             "Pagos": [fmt.money(v) for v in weeks["payments"]],
+            "Impuestos (estimado)": [fmt.money(v) for v in weeks["taxes"]],
+            "Nóminas y Seguridad Social (estimado)": [fmt.money(v) for v in weeks["payroll"]],
             "Neto": [fmt.money(v) for v in weeks["net"]],
             "Saldo previsto": [fmt.money(v) for v in weeks["balance"]],
+        }
+    )
+
+
+def estimate_rows(estimates: pd.DataFrame) -> pd.DataFrame:
+    """The estimated payments, each with how it was estimated."""
+    return pd.DataFrame(
+        {
+            "Fecha": [fmt.date_es(d) for d in estimates["date"]],
+            "Concepto": list(estimates["concept"]),
+            "Importe (estimado)": [fmt.money(v) for v in estimates["amount"]],
+            "Cómo se estima": list(estimates["how"]),
         }
     )
 
@@ -393,8 +413,11 @@ def banks_tab(books: _accounting.Books, today: date) -> None:
 
 
 def forecast_tab(books: _accounting.Books, today: date) -> None:
-    """13-week cash forecast: chart and table."""
-    result = cached_forecast(*books.key, today)
+    """13-week cash forecast: chart (lowest point marked), weekly table and the estimated payments."""
+    held = access.modules_of(books.engine, books.user, books.company)
+    taxes_too = bool({"impuestos", "contabilidad"} & set(held))  # the estimates show what those modules show
+    payroll_too = bool({"laboral", "contabilidad"} & set(held))
+    result = cached_forecast(*books.key, today, taxes_too, payroll_too)
     weeks = result.weeks
     start = (
         "sin extractos bancarios: se parte de 0,00 €"
@@ -404,36 +427,57 @@ def forecast_tab(books: _accounting.Books, today: date) -> None:
     st.caption(
         _ui.plain(
             f"Semana 1 desde el {fmt.date_es(today)}; {start}. Suma los cobros y resta los pagos pendientes según su "
-            "vencimiento; los vencidos se cuentan en la semana 1 y los impagados se dejan fuera."
+            "vencimiento; los vencidos se cuentan en la semana 1 y los impagados se dejan fuera. Los impuestos y las "
+            "nóminas son estimaciones, cada una con cómo se ha calculado."
         )
     )
     x = [f"S{w}" for w in weeks["week"]]
-    figure = _figure(
-        [
-            go.Bar(name="Cobros", x=x, y=[float(v) for v in weeks["collections"]], marker_color="#2e7d32"),
-            go.Bar(name="Pagos", x=x, y=[-float(v) for v in weeks["payments"]], marker_color="#c62828"),
+    balances = [float(v) for v in weeks["balance"]]
+    traces = [
+        go.Bar(name="Cobros", x=x, y=[float(v) for v in weeks["collections"]], marker_color="#2e7d32"),
+        go.Bar(name="Pagos", x=x, y=[-float(v) for v in weeks["payments"]], marker_color="#c62828"),
+        go.Bar(name="Impuestos (estimado)", x=x, y=[-float(v) for v in weeks["taxes"]], marker_color="#ef6c00"),
+        go.Bar(
+            name="Nóminas y Seguridad Social (estimado)",
+            x=x,
+            y=[-float(v) for v in weeks["payroll"]],
+            marker_color="#8e24aa",
+        ),
+        go.Scatter(name="Saldo previsto", x=x, y=balances, mode="lines+markers", line_color="#1565c0"),
+    ]
+    if result.lowest is not None:
+        low = result.lowest - 1
+        traces.append(
             go.Scatter(
-                name="Saldo previsto",
-                x=x,
-                y=[float(v) for v in weeks["balance"]],
-                mode="lines+markers",
-                line_color="#1565c0",
-            ),
-        ],
-        "Previsión de tesorería a 13 semanas (€)",
-    ).update_layout(barmode="relative")
+                name="Punto más bajo",
+                x=[x[low]],
+                y=[balances[low]],
+                mode="markers",
+                marker={"size": 14, "color": "#b71c1c", "symbol": "diamond"},
+            )
+        )
+    figure = _figure(traces, "Previsión de tesorería a 13 semanas (€)").update_layout(barmode="relative")
     st.plotly_chart(figure, width="stretch", key="chart-forecast")
+    if result.lowest is not None:
+        lowest = weeks.iloc[result.lowest - 1]
+        st.markdown(
+            f"**Punto más bajo: {fmt.money(lowest['balance'])}** en la semana {result.lowest} "
+            f"(del {fmt.date_es(lowest['start'])} al {fmt.date_es(lowest['end'])})."
+        )
     show(forecast_rows(weeks))
     if result.excluded_collections or result.excluded_payments:
         st.caption(
             f"Impagados fuera de la previsión: cobros {fmt.money(result.excluded_collections)}, "
             f"pagos {fmt.money(result.excluded_payments)}."
         )
+    if len(result.estimates):
+        st.subheader("Pagos estimados")
+        show(estimate_rows(result.estimates))
     _accounting.downloads(
         books,
         "prevision",
         weeks,
-        {"Previsión 13 semanas": weeks},
+        {"Previsión 13 semanas": weeks, "Pagos estimados": result.estimates},
         title=f"Previsión a 13 semanas desde el {fmt.date_es(today)}",
     )
 
