@@ -43,6 +43,9 @@ PAGES = (
     PageSpec("views/buzon.py", "Documentos y buzón", "buzon", ":material/inbox:", roles=("staff",)),
     PageSpec("views/correo.py", "Correo", "correo", ":material/outgoing_mail:", roles=("staff",)),
     PageSpec(
+        "views/alertas_clientes.py", "Alertas de clientes", "alertas-clientes", ":material/notifications:", ("staff",)
+    ),
+    PageSpec(
         "views/control_iva.py", "Control de IVA", "control-iva", ":material/fact_check:", ("staff",), None, "Controles"
     ),
     PageSpec(
@@ -149,6 +152,7 @@ PAGES = (
     ),
     PageSpec("views/documentos.py", "Documentos", "documentos", ":material/description:", ("client",), "documentos"),
     # The account pages last, under their own heading, after every module.
+    PageSpec("views/alertas.py", "Alertas", "alertas", ":material/notifications:", ("client",), None, "Cuenta"),
     PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", ("client", "staff"), None, "Cuenta"),
     PageSpec("views/contacto.py", "Contacto", "contacto", ":material/mail:", ("client",), None, "Cuenta"),
 )

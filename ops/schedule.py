@@ -18,7 +18,7 @@ from portal import clock
 from portal.db import get_engine
 from portal.errors import PortalError
 from portal.settings import Settings
-from services import notify
+from services import alerts, notify
 
 TIMEZONE = "Europe/Madrid"
 log = logging.getLogger(__name__)
@@ -97,6 +97,19 @@ def add_notify_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> N
     add_cron_job(scheduler, scheduled_notify, settings, cron, "notify")
 
 
+def scheduled_alerts(settings: Settings, *, now: datetime | None = None) -> None:
+    """One check of every client alert on the published snapshots (services.alerts). No tick to claim: two
+    schedulers checking at once record each alert once a day all the same (a unique alert and day)."""
+    moment = now or clock.now_utc()
+    for fired in alerts.check(settings, get_engine(settings.db_url), moment):
+        log.info("alert %s of user %s on %s: %s", fired.alert_id, fired.user_id, fired.company, fired.message)
+
+
+def add_alerts_job(scheduler: BaseScheduler, settings: Settings, cron: str) -> None:
+    """Register the alert check (settings.alerts_cron): what a publication makes true is recorded within minutes."""
+    add_cron_job(scheduler, scheduled_alerts, settings, cron, "alerts")
+
+
 def run_scheduler(
     settings: Settings,
     *,
@@ -114,6 +127,7 @@ def run_scheduler(
     scheduler = scheduler_factory()
     add_load_job(scheduler, settings, cron)
     add_notify_job(scheduler, settings, settings.notify_cron)
+    add_alerts_job(scheduler, settings, settings.alerts_cron)
     next_run = cron_trigger(cron).get_next_fire_time(None, datetime.now(ZoneInfo(TIMEZONE)))
     out.print(f"Cargas programadas «{cron}» ({TIMEZONE}); próxima: {next_run:%d/%m/%Y %H:%M}. Ctrl+C para detener.")
     out.print(f"Avisos por correo «{settings.notify_cron}» ({TIMEZONE}).")

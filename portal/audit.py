@@ -53,6 +53,8 @@ EVENTS: dict[str, str] = {
     "invoice_download": "Descarga de factura",
     "notification_sent": "Aviso por correo",
     "notification_settings": "Cambio de avisos por correo",
+    "alert_created": "Alta de alerta",
+    "alert_removed": "Baja de alerta",
 }
 
 ROLES = ("staff", "client", "system", "")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     text,
@@ -284,6 +285,37 @@ mail_outbox = Table(  # every e-mail the portal sends; one the SMTP server did n
     Column("claimed_until", DateTime(timezone=True), nullable=True),  # a retrier is sending it (until then)
     Column("expires_at", DateTime(timezone=True), nullable=True),  # a message carrying a link is useless after it
     Column("sent_at", DateTime(timezone=True), nullable=True),
+)
+
+# --- Alerts (migration 0008) ---------------------------------------------------------------------------------------
+
+alerts = Table(  # a threshold a client user (or staff for them) watches on one company
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("company_code", String(32), nullable=False),
+    Column("kind", String(24), nullable=False),  # saldo_bancos, cobros_vencidos, ratio, vencimiento (reports.alerts)
+    Column("threshold", String(32), nullable=False, default=""),  # euros as exact text, or days
+    Column("ratio_code", String(32), nullable=False, default=""),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),  # removed: kept for the record of its alerts
+)
+
+alert_events = Table(  # every time an alert fired (at most once per alert and Madrid day), and when it was e-mailed
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("company_code", String(32), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("snapshot_id", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),  # in a digest handed to the mail outbox
+    UniqueConstraint("alert_id", "day", name="uq_alert_events_alert_day"),
 )
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

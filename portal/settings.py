@@ -106,6 +106,11 @@ class Settings:
     notify_cron: str = setting(
         "PORTAL_NOTIFY_CRON", "Crontab line (5 fields) of the daily notification digest e-mail.", "0 8 * * *"
     )
+    alerts_cron: str = setting(
+        "PORTAL_ALERTS_CRON",
+        "Crontab line (5 fields) of the check of the clients' alerts (so a publication's alerts are recorded soon).",
+        "*/15 * * * *",
+    )
 
     def __post_init__(self) -> None:
         if self.mfa_required not in MFA_POLICIES:

@@ -8,6 +8,8 @@ created, at most the last 24 hours), per company and only for the modules the us
   was published after that moment, with what it changes over the previous publication in counts (entries added,
   changed, removed; corrected lines of closed years: ``reports.changes``);
 - ``facturas`` / ``impuestos``: the firm's invoices and the tax returns that publication brings (counts);
+- alerts: every alert of the user that fired (``services.alerts``: checked at the start of each round, and by the
+  scheduler after publications) and was not e-mailed yet, by kind and without amounts; marked sent with the digest;
 - ``documentos``: documents of the published snapshot that the previously published one did not carry, and files
   staff shared in the portal (table ``documents``, direction 'firm', not withdrawn) after that moment.
 
@@ -38,8 +40,10 @@ from portal.db import advisory_locks, companies, documents, notification_setting
 from portal.db import users as users_table
 from portal.errors import PortalError
 from portal.settings import Settings
+from reports import alerts as alert_rules
 from reports import changes
 from reports import documents as shared
+from services import alerts as user_alerts
 
 KIND = "digest"
 ROUND_LOCK = "portal-notify"  # PostgreSQL advisory lock of a digest round
@@ -62,6 +66,8 @@ class CompanyNews:
     documents: int = 0  # new shared documents (granted 'documentos' only)
     snapshot: str | None = None  # the snapshot whose changes are announced (any module but documentos)
     changes: tuple[str, ...] = ()  # what it changes, in words and counts (reports.changes.summary)
+    alerts: tuple[str, ...] = ()  # the short words of each alert that fired (no amounts)
+    alert_events: tuple[int, ...] = ()  # their alert_events ids, marked sent with the digest
 
     def line(self) -> str:
         """The company's line of the e-mail body (no amounts, no personal data)."""
@@ -70,6 +76,9 @@ class CompanyNews:
             until = f" (datos a fecha {fmt.date_es(self.data_until)})" if self.data_until else ""
             parts.append(f"nuevos datos contables publicados{until}")
         parts += self.changes
+        if self.alerts:
+            many = "s" if len(self.alerts) != 1 else ""
+            parts.append(f"{len(self.alerts)} alerta{many} ({', '.join(dict.fromkeys(self.alerts))})")
         if self.documents:
             many = "s" if self.documents != 1 else ""
             parts.append(f"{self.documents} documento{many} nuevo{many}")
@@ -100,6 +109,7 @@ class Digest:
                         "snapshot": n.snapshot,
                         "changes": list(n.changes),
                         "documents": n.documents,
+                        "alerts": list(n.alert_events),
                     }
                     for n in self.news
                 ],
@@ -277,10 +287,14 @@ def announced(engine: Engine, user_id: int, company: str) -> str | None:
 def news_for(settings: Settings, engine: Engine, user: dict, since: datetime) -> list[CompanyNews]:
     """What is new since ``since`` in each company of the user, for the modules the user holds there."""
     store = Store(settings.stores)
+    fired: dict[str, list[dict]] = {}
+    for event in user_alerts.unsent(engine, user["id"]):
+        fired.setdefault(event["company_code"], []).append(event)
     found = []
     for company in access.companies_of(engine, user):
         modules = access.modules_of(engine, user, company)
-        if not set(modules) & NEWS_MODULES:
+        events = [e for e in fired.get(company, []) if alert_rules.KINDS[e["kind"]].module in modules]
+        if not set(modules) & NEWS_MODULES and not events:
             continue
         current = published(store, company)
         accounting, data_until, snapshot_id, words, count = None, None, None, (), 0
@@ -298,9 +312,11 @@ def news_for(settings: Settings, engine: Engine, user: dict, since: datetime) ->
                     count += new_etl_documents(store, company, snapshot, history)
         if "documentos" in modules:
             count += new_uploads(engine, company, since)
-        if accounting or words or count:
+        if accounting or words or count or events:
             name = company_name(engine, company)
-            found.append(CompanyNews(company, name, accounting, data_until, count, snapshot_id, words))
+            shorts = tuple(alert_rules.KINDS[e["kind"]].short for e in events)
+            ids = tuple(e["id"] for e in events)
+            found.append(CompanyNews(company, name, accounting, data_until, count, snapshot_id, words, shorts, ids))
     return found
 
 
@@ -403,6 +419,8 @@ def run(settings: Settings, engine: Engine, *, now: datetime | None = None, dry_
 
 
 def _round(settings: Settings, engine: Engine, moment: datetime, dry_run: bool) -> list[Digest]:
+    if not dry_run:
+        user_alerts.check(settings, engine, moment)  # the daily check of every alert, recorded before the mail
     digests = []
     for user in recipients(engine, moment):
         digest = Digest(user["id"], user["username"], user["email"].strip(), window_start(engine, user, moment))
@@ -420,6 +438,7 @@ def _round(settings: Settings, engine: Engine, moment: datetime, dry_run: bool) 
         try:
             with engine.begin() as conn:
                 posted = mail.post(conn, settings, digest.email, SUBJECT, body(settings, digest.news), kind=KIND)
+                user_alerts.mark_sent(conn, [i for n in digest.news for i in n.alert_events], moment)
         except mail.MailError as exc:  # refused for good (the address)
             digest.status, digest.error = "failed", str(exc)
         else:  # sent, or in the outbox to be retried: either way the day's digest is on its way

@@ -116,3 +116,21 @@ def test_the_forecast_adds_the_estimated_payroll_and_marks_its_lowest_week(serve
         assert "600,00 €" in social.first.inner_text()
         assert page.get_by_text("Traceback").count() == 0
         context.close()
+
+
+def test_a_client_sets_an_alert_and_inicio_shows_it(server):
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="es-ES")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        sign_in(page, server, "tere", PASSWORD, path="/alertas")
+        page.get_by_role("heading", name="Alertas", exact=True).wait_for()
+        page.get_by_label("Importe (€)").fill("2.400,00")
+        page.get_by_role("button", name="Añadir alerta").click()
+        page.get_by_text("Alerta añadida.").wait_for()
+        # caja's banks: 3.095,00 − 700,00 (overdraft) = 2.395,00, below 2.400,00.
+        page.get_by_text("Saldo en bancos 2.395,00 €, por debajo de 2.400,00 €").wait_for()
+        page.goto(server + "/")
+        page.get_by_text("Saldo en bancos 2.395,00 €, por debajo de 2.400,00 €").wait_for()
+        assert page.get_by_text("Traceback").count() == 0
+        context.close()

@@ -12,7 +12,7 @@ from auth import access, labour_blocks
 from etl.store import Snapshot, Store
 from portal import clock, fmt
 from reports import cases, changes, invoices, labour, periods, statements, tax_calendar, treasury
-from services import documents
+from services import alerts, documents
 from views import _accounting, _client, _ui
 
 log = logging.getLogger(__name__)
@@ -306,6 +306,9 @@ with _ui.errors_shown():
     _client.show_stamp(settings, engine, user, company, snapshot)
     name = _client.company_name(engine, user, company)
     today = clock.today_madrid()
+    if snapshot is not None:  # the user's alerts that hold now, first
+        for fired in alerts.holding(engine, user, company, snapshot, today):
+            st.warning(_ui.plain(fired.message), icon=":material/notifications_active:")
     shown = [m for m in PAGES if m in modules]
     for index, module in enumerate(shown):
         if index % COLUMNS == 0:  # a new row of cards: reading order is row by row
