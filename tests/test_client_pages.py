@@ -183,7 +183,8 @@ def test_the_company_selector_is_the_first_thing_in_the_sidebar(world):
     at = signed_in("duo")
     kinds = [node.type for node in at.sidebar if node.type in ("selectbox", "caption", "page_link", "button")]
     assert kinds[:3] == ["selectbox", "caption", "page_link"]  # above who is signed in and the whole menu
-    assert kinds[-1] == "button" and at.sidebar.button[0].label == "Cerrar sesión"  # at the bottom
+    assert kinds[-2:] == ["button", "caption"] and at.sidebar.button[0].label == "Cerrar sesión"  # at the bottom,
+    assert "AGPL" in at.sidebar.caption[-1].value  # then only the licence notice
 
 
 def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
@@ -202,8 +203,10 @@ def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
         "Sumas y saldos",
         "Mayor",
         "Ratios",
+        "Umbrales legales",
         "Impuestos",
         "Calendario fiscal",
+        "Alertas",
         "Mi cuenta",
         "Contacto",
     ]
@@ -212,7 +215,7 @@ def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
     assert sidebar_links(signed_in("ana")) == [
         "Inicio",
         *["Diario", "Pérdidas y ganancias", "Balance de situación", "Sumas y saldos", "Mayor", "Ratios"],
-        *["Impuestos", "Calendario fiscal", "Mi cuenta", "Contacto"],
+        *["Umbrales legales", "Impuestos", "Calendario fiscal", "Alertas", "Mi cuenta", "Contacto"],
     ]
 
 
