@@ -43,6 +43,13 @@ PAGES = (
     PageSpec("views/buzon.py", "Documentos y buzón", "buzon", ":material/inbox:", roles=("staff",)),
     PageSpec("views/correo.py", "Correo", "correo", ":material/outgoing_mail:", roles=("staff",)),
     PageSpec(
+        "views/solicitudes_despacho.py",
+        "Solicitudes de documentación",
+        "solicitudes-despacho",
+        ":material/checklist:",
+        ("staff",),
+    ),
+    PageSpec(
         "views/alertas_clientes.py", "Alertas de clientes", "alertas-clientes", ":material/notifications:", ("staff",)
     ),
     PageSpec(
@@ -151,6 +158,14 @@ PAGES = (
         "views/expedientes.py", "Expedientes", "expedientes", ":material/folder_open:", ("client",), "expedientes"
     ),
     PageSpec("views/documentos.py", "Documentos", "documentos", ":material/description:", ("client",), "documentos"),
+    PageSpec(
+        "views/solicitudes.py",
+        "Solicitudes de documentación",
+        "solicitudes",
+        ":material/checklist:",
+        ("client",),
+        "documentos",
+    ),
     # The account pages last, under their own heading, after every module.
     PageSpec("views/alertas.py", "Alertas", "alertas", ":material/notifications:", ("client",), None, "Cuenta"),
     PageSpec("views/cuenta.py", "Mi cuenta", "cuenta", ":material/person:", ("client", "staff"), None, "Cuenta"),

@@ -55,6 +55,10 @@ EVENTS: dict[str, str] = {
     "notification_settings": "Cambio de avisos por correo",
     "alert_created": "Alta de alerta",
     "alert_removed": "Baja de alerta",
+    "request_created": "Solicitud de documentación",
+    "request_delivered": "Entrega de documentación solicitada",
+    "request_reviewed": "Revisión de documentación entregada",
+    "request_closed": "Cierre de solicitud de documentación",
 }
 
 ROLES = ("staff", "client", "system", "")

@@ -318,6 +318,37 @@ alert_events = Table(  # every time an alert fired (at most once per alert and M
     UniqueConstraint("alert_id", "day", name="uq_alert_events_alert_day"),
 )
 
+# --- Document requests (migration 0009) ----------------------------------------------------------------------------
+
+document_requests = Table(  # the firm asks a company for documents: a checklist with a due date per item
+    "document_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("company_code", String(32), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_by", String(64), nullable=True),
+)
+
+request_items = Table(  # one document asked for; the client fulfils it by uploading to it
+    "request_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("document_requests.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("state", String(12), nullable=False, default="pendiente"),  # pendiente, entregado, aceptado, rechazado
+    Column("reason", Text, nullable=False, default=""),  # why it was rejected
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="SET NULL"), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_by", String(64), nullable=True),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
+    Column("reviewed_by", String(64), nullable=True),
+)
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -8,6 +8,8 @@ created, at most the last 24 hours), per company and only for the modules the us
   was published after that moment, with what it changes over the previous publication in counts (entries added,
   changed, removed; corrected lines of closed years: ``reports.changes``);
 - ``facturas`` / ``impuestos``: the firm's invoices and the tax returns that publication brings (counts);
+- ``documentos``: the items of the firm's document requests still to send that are due within a week or overdue
+  (``services.requests.reminder``: counts and the first due date, no document names);
 - alerts: every alert of the user that fired (``services.alerts``: checked at the start of each round, and by the
   scheduler after publications) and was not e-mailed yet, by kind and without amounts; marked sent with the digest;
 - ``documentos``: documents of the published snapshot that the previously published one did not carry, and files
@@ -27,7 +29,7 @@ import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,6 +46,7 @@ from reports import alerts as alert_rules
 from reports import changes
 from reports import documents as shared
 from services import alerts as user_alerts
+from services import requests as document_requests
 
 KIND = "digest"
 ROUND_LOCK = "portal-notify"  # PostgreSQL advisory lock of a digest round
@@ -68,6 +71,7 @@ class CompanyNews:
     changes: tuple[str, ...] = ()  # what it changes, in words and counts (reports.changes.summary)
     alerts: tuple[str, ...] = ()  # the short words of each alert that fired (no amounts)
     alert_events: tuple[int, ...] = ()  # their alert_events ids, marked sent with the digest
+    requested: str | None = None  # documents the firm asked for, due within a week or overdue (no names)
 
     def line(self) -> str:
         """The company's line of the e-mail body (no amounts, no personal data)."""
@@ -76,6 +80,8 @@ class CompanyNews:
             until = f" (datos a fecha {fmt.date_es(self.data_until)})" if self.data_until else ""
             parts.append(f"nuevos datos contables publicados{until}")
         parts += self.changes
+        if self.requested:
+            parts.append(self.requested)
         if self.alerts:
             many = "s" if len(self.alerts) != 1 else ""
             parts.append(f"{len(self.alerts)} alerta{many} ({', '.join(dict.fromkeys(self.alerts))})")
@@ -110,6 +116,7 @@ class Digest:
                         "changes": list(n.changes),
                         "documents": n.documents,
                         "alerts": list(n.alert_events),
+                        "requested": n.requested,
                     }
                     for n in self.news
                 ],
@@ -284,8 +291,12 @@ def announced(engine: Engine, user_id: int, company: str) -> str | None:
     return max(ids, default=None)
 
 
-def news_for(settings: Settings, engine: Engine, user: dict, since: datetime) -> list[CompanyNews]:
-    """What is new since ``since`` in each company of the user, for the modules the user holds there."""
+def news_for(
+    settings: Settings, engine: Engine, user: dict, since: datetime, today: date | None = None
+) -> list[CompanyNews]:
+    """What is new since ``since`` in each company of the user, for the modules the user holds there (and the
+    documents the firm asked for that are due soon, on ``today``)."""
+    today = today or clock.today_madrid()
     store = Store(settings.stores)
     fired: dict[str, list[dict]] = {}
     for event in user_alerts.unsent(engine, user["id"]):
@@ -310,13 +321,17 @@ def news_for(settings: Settings, engine: Engine, user: dict, since: datetime) ->
                         data_until = snapshot.manifest.get("last_date") or None
                 if "documentos" in modules:
                     count += new_etl_documents(store, company, snapshot, history)
+        requested = None
         if "documentos" in modules:
             count += new_uploads(engine, company, since)
-        if accounting or words or count or events:
+            requested = document_requests.reminder(engine, company, today)
+        if accounting or words or count or events or requested:
             name = company_name(engine, company)
             shorts = tuple(alert_rules.KINDS[e["kind"]].short for e in events)
             ids = tuple(e["id"] for e in events)
-            found.append(CompanyNews(company, name, accounting, data_until, count, snapshot_id, words, shorts, ids))
+            found.append(
+                CompanyNews(company, name, accounting, data_until, count, snapshot_id, words, shorts, ids, requested)
+            )
     return found
 
 
@@ -428,7 +443,7 @@ def _round(settings: Settings, engine: Engine, moment: datetime, dry_run: bool) 
         if sent_today(engine, user["id"], moment):
             digest.status = "already_sent"
             continue
-        digest.news = news_for(settings, engine, user, digest.since)
+        digest.news = news_for(settings, engine, user, digest.since, clock.to_madrid(moment).date())
         if not digest.news:
             digest.status = "nothing_new"
             continue

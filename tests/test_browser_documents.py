@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from auth import access, users
@@ -10,6 +12,7 @@ from etl import service
 from portal import audit
 from portal.db import get_engine
 from portal.settings import load_settings
+from services import documents, requests
 from tests.browser_signin import RecoveryCodes
 from tests.browser_signin import sign_in as browser_sign_in
 from tests.portal_browser import chromium, click_download, running_portal
@@ -90,3 +93,32 @@ def test_a_client_sends_a_pdf_and_staff_download_it(server, tmp_path):
     [sent] = audit.entries(engine, event="document_upload", actor="fina")
     [fetched] = audit.entries(engine, event="document_download", actor="ana")
     assert sent["company"] == fetched["company"] == "desp" and sent["target"] == fetched["target"]
+
+
+def test_a_client_delivers_a_requested_document_and_staff_see_it_delivered(server):
+    _, settings, _ = server
+    engine = get_engine(settings.db_url)
+    requests.create(engine, "desp", "Cierre del 4T", [("Facturas de gastos del 4T", date(2027, 1, 20))], actor="ana")
+    with chromium() as browser:
+        context, page = sign_in(browser, server, "/", "fina")
+        page.get_by_text("Su despacho le pide 1 documento: la primera fecha límite es el 20/01/2027.").wait_for()
+        page.get_by_role("link", name="Entregar la documentación").click()
+        page.get_by_role("heading", name="Solicitudes de documentación").wait_for()
+        page.get_by_text("Facturas de gastos del 4T").wait_for()
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+            files=[{"name": "gastos.pdf", "mimeType": "application/pdf", "buffer": SENT_PDF}]
+        )
+        page.get_by_text("gastos.pdf").wait_for()
+        page.get_by_role("button", name="Entregar").click()
+        page.get_by_text("«Facturas de gastos del 4T» entregado al despacho.").wait_for()
+        page.get_by_text("Entregado", exact=True).wait_for()
+        assert page.get_by_text("Traceback").count() == 0
+        context.close()
+    [item] = requests.open_requests(engine, "desp")[0]["items"]
+    assert item.state == "entregado" and item.delivered_by == "fina"
+    [sent] = [d for d in documents_sent(engine) if d["id"] == item.document_id]
+    assert sent["title"] == "Cierre del 4T: Facturas de gastos del 4T"
+
+
+def documents_sent(engine) -> list[dict]:
+    return documents.uploads(engine, "desp", "client")

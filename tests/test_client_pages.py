@@ -197,6 +197,7 @@ def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
         "Facturas del despacho",
         "Expedientes",
         "Documentos",
+        "Solicitudes de documentación",
         "Diario",
         "Pérdidas y ganancias",
         "Balance de situación",

@@ -150,6 +150,7 @@ def test_a_new_publication_is_mailed_once_to_its_users_with_no_amounts_and_recor
             "changes": ["1 asiento nuevo"],
             "documents": 0,
             "alerts": [],
+            "requested": None,
         }
     ]
     events = audit.entries(world.engine, event="notification_sent")
@@ -268,7 +269,15 @@ def test_documents_shared_in_the_portal_reach_documentos_users_only(world, smtp)
     assert message.rcpt_tos == [EMAILS["dora"]]
     assert "- alfa: 2 documentos nuevos." in message.body and "Uno" not in message.body
     assert json.loads(sent_rows(world)[0]["detail"])["companies"] == [
-        {"company": "alfa", "accounting": None, "snapshot": None, "changes": [], "documents": 2, "alerts": []}
+        {
+            "company": "alfa",
+            "accounting": None,
+            "snapshot": None,
+            "changes": [],
+            "documents": 2,
+            "alerts": [],
+            "requested": None,
+        }
     ]
 
 

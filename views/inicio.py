@@ -12,7 +12,7 @@ from auth import access, labour_blocks
 from etl.store import Snapshot, Store
 from portal import clock, fmt
 from reports import cases, changes, invoices, labour, periods, statements, tax_calendar, treasury
-from services import alerts, documents
+from services import alerts, documents, requests
 from views import _accounting, _client, _ui
 
 log = logging.getLogger(__name__)
@@ -309,6 +309,17 @@ with _ui.errors_shown():
     if snapshot is not None:  # the user's alerts that hold now, first
         for fired in alerts.holding(engine, user, company, snapshot, today):
             st.warning(_ui.plain(fired.message), icon=":material/notifications_active:")
+    if "documentos" in modules:  # then what the firm asked for and is still to send
+        asked = requests.to_deliver(engine, company)
+        if asked:
+            late = sum(1 for i in asked if i.due_date < today)
+            first = f"la primera fecha límite es el {fmt.date_es(asked[0].due_date)}"
+            st.info(
+                f"Su despacho le pide {counted(len(asked), 'documento', 'documentos')}: {first}"
+                + (f"; {counted(late, 'está fuera de plazo', 'están fuera de plazo')}." if late else "."),
+                icon=":material/checklist:",
+            )
+            st.page_link("views/solicitudes.py", label="Entregar la documentación", icon=":material/upload:")
     shown = [m for m in PAGES if m in modules]
     for index, module in enumerate(shown):
         if index % COLUMNS == 0:  # a new row of cards: reading order is row by row
