@@ -3,7 +3,8 @@
 Every estimate is a row ``date, kind ('impuestos' | 'nominas'), concept, amount (> 0, money out), how``:
 
 - **IVA (303)**: for each pending 303 deadline in the window, the VAT booked in the return's period: credits of 477
-  minus debits of 472 (the figures the staff VAT check compares with boxes 27 and 45; year-end entries left out).
+  minus debits of 472 (``etl.modules.taxes.booked_vat``: the figures the VAT check compares with boxes 27 and 45;
+  settlements and year-end entries left out).
   Nothing when the result is not positive (to offset or refund).
 - **Retenciones (111, 115)**: for each pending deadline, the credits of 4751 in the period (withholdings made: on
   payroll, professionals and rents together, since 4751 carries them all; one row when both fall on one day).
@@ -19,17 +20,17 @@ Every estimate is a row ``date, kind ('impuestos' | 'nominas'), concept, amount 
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from decimal import Decimal
 
 import duckdb
 import pandas as pd
 
+from etl.modules.taxes import MONTHS, QUARTERS, booked_vat, period_dates
 from etl.store import Snapshot
 from portal.fmt import date_es, money
 from reports import periods, tax_calendar, taxes
-from reports.statements import data_range
+from reports.statements import data_range, month_end
 
 COLUMNS = ["date", "kind", "concept", "amount", "how"]
 ZERO = Decimal("0.00")
@@ -38,19 +39,16 @@ NOT_NORMAL = "coalesce(entry_type, 'normal') NOT IN ('apertura', 'regularizacion
 SAMPLE_MONTHS = 3
 
 
-def _month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def period_bounds(year: int, period: str) -> tuple[date, date] | None:
     """First and last day of a quarterly ('1T'…'4T') or monthly ('01'…'12') tax period (None for other periods)."""
-    if period.endswith("T") and period[:1] in "1234":
-        first = date(year, 3 * int(period[0]) - 2, 1)
-        return first, _month_end(periods.add_months(first, 2))
-    if period.isdigit() and 1 <= int(period) <= 12:
-        first = date(year, int(period), 1)
-        return first, _month_end(first)
-    return None
+    return period_dates(year, period) if period in QUARTERS + MONTHS else None
+
+
+def _booked_vat(snapshot: Snapshot, year: int, period: str) -> tuple[Decimal, Decimal]:
+    """(output, deductible) VAT booked in a return's period: the same figures the VAT check compares with 27 / 45."""
+    with duckdb.connect() as con:
+        con.read_parquet(str(snapshot.file("journal.parquet"))).create_view("journal")
+        return booked_vat(con, [(year, period)]).get((year, period), (ZERO, ZERO))
 
 
 def _sum(snapshot: Snapshot, column: str, prefix: str, first: date, last: date) -> Decimal:
@@ -91,8 +89,7 @@ def tax_payments(snapshot: Snapshot, today: date, end: date) -> list[dict]:
     for deadline in pending:
         bounds = period_bounds(deadline.year, deadline.period)
         if deadline.model == "303" and bounds is not None:
-            output = _sum(snapshot, "credit", "477", *bounds)
-            deductible = _sum(snapshot, "debit", "472", *bounds)
+            output, deductible = _booked_vat(snapshot, deadline.year, deadline.period)
             if output - deductible > 0:
                 how = f"IVA repercutido (477) {money(output)} − soportado (472) {money(deductible)}" + _covered(
                     last_date, bounds[1]
@@ -133,18 +130,18 @@ def payroll_payments(snapshot: Snapshot, today: date, end: date) -> list[dict]:
     if last_date is None:
         return []
     last_full = (
-        _month_end(last_date) if last_date == _month_end(last_date) else last_date.replace(day=1) - timedelta(days=1)
+        month_end(last_date) if last_date == month_end(last_date) else last_date.replace(day=1) - timedelta(days=1)
     )
     months = []
     for back in range(SAMPLE_MONTHS):
         first = periods.add_months(last_full.replace(day=1), -back)
-        months.append((first, _month_end(first)))
+        months.append((first, month_end(first)))
     oldest = months[-1][0]
     span = f"{periods.month_label(oldest.year, oldest.month)} a {periods.month_label(last_full.year, last_full.month)}"
     rows = []
     net, social = _monthly_mean(snapshot, "465", months), _monthly_mean(snapshot, "476", months)
     month = today.replace(day=1)
-    while (pay_day := _month_end(month)) <= end:
+    while (pay_day := month_end(month)) <= end:
         if pay_day >= today:
             paid_month = periods.month_label(month.year, month.month)
             if net > 0:
