@@ -150,8 +150,9 @@ def filing_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "Presentada": [fmt.date_es(d) for d in frame["filed"]],
             "Tipo": [result_text(k) for k in frame["result_type"]],
             "Importe": [fmt.money(v) for v in frame["amount"]],
-            "Justificante": frame["receipt"].tolist(),
-            "CSV": frame["csv"].tolist(),
+            # A return known only from its AEAT file has no receipt nor secure code (docs/sources.md §4).
+            "Justificante": [r if isinstance(r, str) else "sin justificante" for r in frame["receipt"]],
+            "CSV": [c if isinstance(c, str) else fmt.EMPTY for c in frame["csv"]],
         },
         columns=["Modelo", "Descripción", "Periodo", "Presentada", "Tipo", "Importe", "Justificante", "CSV"],
     )

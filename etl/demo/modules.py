@@ -15,7 +15,7 @@ from etl.demo.firm import IRPF_RATE, VAT_RATE
 from etl.demo.journal import Books
 from etl.demo.model import FIRST_YEAR, Company
 from etl.demo.rates import CONTRACT_NAMES
-from etl.demo.taxes import BOX_LABELS, COUNT_BOXES
+from etl.demo.taxes import BOX_LABELS, COUNT_BOXES, write_aeat_files
 from etl.demo.writers import (
     JOURNAL_FORMATS,
     BankMovement,
@@ -185,7 +185,7 @@ def box_text(modelo: str, box: str, value: int) -> str:
 
 
 def write_taxes(folder: Path, books: Books) -> None:
-    """presentaciones.csv, casillas.csv and one receipt PDF per return presented."""
+    """presentaciones.csv, casillas.csv, one receipt PDF per return presented and some AEAT files."""
     filings = sorted(books.filings, key=lambda f: (f.filed, f.modelo, f.period))
     write_table(
         folder / "presentaciones.csv",
@@ -225,6 +225,7 @@ def write_taxes(folder: Path, books: Books) -> None:
             (9, 68, 16),
             footer="Documento generado para la demostración del Portal del Cliente. Sin validez legal.",
         )
+    write_aeat_files(folder, filings, company)
 
 
 # --- laboral ---------------------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
-"""Tax returns of the demo: filing deadlines, box labels and the record of one return filed."""
+"""Tax returns of the demo: filing deadlines, box labels, the record of one return filed and its AEAT file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from random import Random
 
-from etl.demo.model import working_day
+from etl.demo.model import Company, working_day
+from etl.modules import aeat
 
 # (modelo, period) → (month, day) of the deadline; the year is the filing year (next year for 4T and annual).
 DEADLINES: dict[str, dict[str, tuple[int, int]]] = {
@@ -173,3 +175,71 @@ def secure_code(rng: Random) -> str:
     """A 16-character código seguro de verificación."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return "".join(rng.choice(alphabet) for _ in range(16))
+
+
+# --- AEAT return files (etl/modules/aeat.py) -------------------------------------------------------------------------
+
+# Companies whose 303, 111, 115 and 130 are also written as AEAT files (impuestos/aeat/); their CSV rows stay, so the
+# load checks that both agree. labrasa has the negative 303 of 3T 2024, mgarcia the 130.
+AEAT_COMPANIES = ("labrasa", "mgarcia")
+AEAT_MODELS = ("303", "111", "115", "130")
+# tipo_resultado -> tipo de declaración (inverse of etl.modules.aeat.RESULT_CODES for the codes the demo uses).
+TYPE_CODES = {
+    "303": {"ingreso": "I", "domiciliacion": "U", "compensar": "C", "devolucion": "D", "sin_actividad": "N"},
+    "111": {"ingreso": "I", "domiciliacion": "U", "sin_actividad": "N"},
+    "115": {"ingreso": "I", "domiciliacion": "U", "sin_actividad": "N"},
+    "130": {"ingreso": "I", "domiciliacion": "U", "compensar": "B", "sin_actividad": "N"},
+}
+PROGRAM_VERSION = "DEMO"
+
+
+def _field_text(field: aeat.Field, filing: Filing, values: dict[str, int], nif: str, name: str) -> str:
+    """One field of a page as the tax program writes it (boxes in cents, counts as integers)."""
+    texts = {
+        "tipo_declaracion": TYPE_CODES[filing.modelo][filing.result_type],
+        "nif": nif,
+        "nombre": name.upper(),
+        "ejercicio": str(filing.year),
+        "periodo": filing.period,
+        "porcentaje_estado": "10000",  # 100,00 % (common territory only)
+    }
+    if field.type == "Const":
+        return field.value
+    if field.name in texts:
+        return texts[field.name][: field.length].ljust(field.length)
+    if field.type in ("An", "A"):
+        return " " * field.length
+    value = values.get(field.box, 0)
+    if value < 0 and field.type != "N":
+        raise ValueError(f"casilla {field.box} negativa en un campo sin signo")
+    sign = "N" if value < 0 else ""
+    return sign + str(abs(value)).rjust(field.length - len(sign), "0")
+
+
+def aeat_file(filing: Filing, nif: str, name: str) -> bytes:
+    """The AEAT file of one return (envelope, <AUX> block and every page of its layout), ISO-8859-1, CRLF."""
+    layout = aeat.layout_for(filing.modelo, filing.year)
+    if layout is None:
+        raise ValueError(f"sin diseño de registro para el modelo {filing.modelo} de {filing.year}")
+    values = dict(filing.boxes)
+    pages = []
+    for page, fields in layout.pages.items():
+        record = [" "] * layout.page_length(page)
+        for spec in fields:
+            start = spec.position - 1
+            record[start : start + spec.length] = _field_text(spec, filing, values, nif, name)
+        pages.append("".join(record))
+    tag = f"T{filing.modelo}0{filing.year}{filing.period}0000>"
+    aux = "<AUX>" + " " * 70 + PROGRAM_VERSION + " " * 4 + " " * 9 + " " * 213 + "</AUX>"
+    return f"<{tag}{aux}{''.join(pages)}</{tag}\r\n".encode(aeat.ENCODING)
+
+
+def write_aeat_files(folder: Path, filings: list[Filing], company: Company) -> None:
+    """impuestos/aeat/<modelo>_<ejercicio>_<periodo>.txt for the 303/111/115/130 of the companies in AEAT_COMPANIES."""
+    if company.code not in AEAT_COMPANIES:
+        return
+    (folder / aeat.FOLDER).mkdir(parents=True, exist_ok=True)
+    for f in filings:
+        if f.modelo in AEAT_MODELS:
+            path = folder / aeat.FOLDER / f"{f.modelo}_{f.year}_{f.period}{aeat.SUFFIX}"
+            path.write_bytes(aeat_file(f, company.nif, company.name))

@@ -1,4 +1,4 @@
-"""Reader of the impuestos module: returns filed, their key boxes and receipts (docs/sources.md §4), validated."""
+"""Reader of the impuestos module: returns filed, their key boxes, receipts and AEAT files (docs/sources.md §4)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.modules import ModuleOutput, ModuleReader, _csv
+from etl.modules import ModuleOutput, ModuleReader, _csv, aeat
 from etl.modules._csv import RowError, Table, day, money, parse_rows, spanish, store_rows
 from etl.problems import Problem
 from etl.sources import CompanyInfo, display_name, source_file, source_files
@@ -209,7 +209,153 @@ def parse_box(values: dict[str, str]) -> dict:
     }
 
 
-# --- reading files ------------------------------------------------------------------------------------------------
+# --- AEAT files (impuestos/aeat/*.txt, etl/modules/aeat.py) --------------------------------------------------------
+
+
+def aeat_files(folder: Path) -> list[Path]:
+    """The AEAT return files of the company (``impuestos/aeat/*.txt``)."""
+    return source_files(folder, FOLDER, aeat.FOLDER, suffixes=(aeat.SUFFIX,), recursive=False)
+
+
+def check_return(found: aeat.AeatReturn, nif: str) -> None:
+    """The rules a return read from a file must meet: its model's periods, declaration type, result sign, NIF."""
+    model_and_period({"modelo": found.model, "periodo": found.period})
+    if found.result_type is None:
+        codes = ", ".join(aeat.RESULT_CODES[found.model])
+        raise RowError(f"página 01, posición 13: tipo de declaración «{found.type_code}» no es uno de: {codes}")
+    sign = (found.amount > 0) - (found.amount < 0)
+    if sign != RESULT_SIGNS[found.result_type]:
+        expected = SIGN_WORDS[RESULT_SIGNS[found.result_type]]
+        raise RowError(
+            f"casilla {found.result_box} = {spanish(found.amount)} debe ser {expected}"
+            f" para el tipo de declaración «{found.type_code}» ({found.result_type})"
+        )
+    if nif and found.nif != nif:
+        raise RowError(f"página 01, posición 14: NIF «{found.nif}» no es el de la empresa ({nif})")
+
+
+def read_aeat(folder: Path, nif: str, problems: list[Problem]) -> list[tuple[str, aeat.AeatReturn]]:
+    """Each AEAT file read and checked as (display name, return); a bad or repeated file is an error."""
+    found: list[tuple[str, aeat.AeatReturn]] = []
+    seen: dict[tuple[str, int, str], str] = {}
+    for path in aeat_files(folder):
+        name = f"{FOLDER}/{aeat.FOLDER}/{path.name}"
+        try:
+            parsed = aeat.parse(path.read_bytes())
+            check_return(parsed, nif)
+        except (aeat.AeatError, RowError) as exc:
+            problems.append(Problem("tax_aeat_file", f"Archivo de la AEAT no válido: {exc}", file=name))
+            continue
+        key = (parsed.model, parsed.year, parsed.period)
+        if key in seen:
+            label = period_label(parsed.year, parsed.period)
+            message = f"Modelo {parsed.model} de {label} repetido (ya en {seen[key]})"
+            problems.append(Problem("tax_aeat_duplicate", message, file=name))
+            continue
+        seen[key] = name
+        found.append((name, parsed))
+    return found
+
+
+def _shown(value: Decimal, is_count: bool) -> str:
+    """A box value as the files write it: a count as an integer, money as 1234,56."""
+    return str(int(value)) if is_count else spanish(value)
+
+
+def aeat_agreement(name: str, found: aeat.AeatReturn, filing: dict | None, boxes: list[dict]) -> list[Problem]:
+    """Errors where a file and the CSV rows of the same return differ: result type, result, or a box both carry
+    (casillas.csv lists key boxes only, so a box only in the file is not compared)."""
+    what = f"Modelo {found.model} de {period_label(found.year, found.period)}"
+    problems = []
+
+    def differs(message: str) -> None:
+        problems.append(Problem("tax_aeat_mismatch", f"{what}: {message}", file=name))
+
+    if filing is not None:
+        line = filing["source_line"]
+        if filing["result_type"] != found.result_type:
+            differs(
+                f"tipo de resultado «{found.result_type}» en el archivo (tipo de declaración {found.type_code}) y "
+                f"«{filing['result_type']}» en {FILINGS} (línea {line})"
+            )
+        if filing["amount"] != found.amount:
+            differs(
+                f"resultado (casilla {found.result_box}) = {spanish(found.amount)} en el archivo y "
+                f"{spanish(filing['amount'])} en {FILINGS} (línea {line})"
+            )
+    listed = {b["box"]: b for b in boxes}
+    for box in found.boxes:
+        row = listed.get(box.box)
+        if row is not None and row["amount"] != box.amount:
+            differs(
+                f"casilla {box.box} = {_shown(box.amount, box.is_count)} en el archivo y "
+                f"{_shown(row['amount'], box.is_count)} en {BOXES} (línea {row['source_line']})"
+            )
+    return problems
+
+
+def aeat_rows(name: str, found: aeat.AeatReturn) -> tuple[dict, list[dict]]:
+    """The filing and box rows of a return known only from its file: no filing date, receipt or secure code;
+    the boxes that are not zero, and always the result box."""
+    key = {"model": found.model, "year": found.year, "period": found.period}
+    filing = {
+        **key,
+        "filed": None,
+        "result_type": found.result_type,
+        "amount": found.amount,
+        "receipt": None,
+        "csv": None,
+        "source_line": None,
+        "source_file": name,
+    }
+    boxes = [
+        {
+            **key,
+            "box": b.box,
+            "description": b.description,
+            "amount": b.amount,
+            "is_count": b.is_count,
+            "source_line": b.order,
+            "source_file": name,
+        }
+        for b in found.boxes
+        if b.amount != 0 or b.box == found.result_box
+    ]
+    return filing, boxes
+
+
+def merge_aeat(
+    returns: list[tuple[str, aeat.AeatReturn]], filings: list[dict], boxes: list[dict]
+) -> tuple[list[dict], list[dict], list[Problem], list[dict]]:
+    """Filings and boxes with the AEAT files added: a return in both must agree (errors otherwise) and keeps its CSV
+    rows; a return only in a file adds its rows. Also the manifest facts: which returns came from which file."""
+    by_filing = {(f["model"], f["year"], f["period"]): f for f in filings}
+    by_return: dict[tuple[str, int, str], list[dict]] = defaultdict(list)
+    for b in boxes:
+        by_return[(b["model"], b["year"], b["period"])].append(b)
+    problems: list[Problem] = []
+    facts = []
+    filings, boxes = list(filings), list(boxes)
+    for name, found in returns:
+        key = (found.model, found.year, found.period)
+        filing, listed = by_filing.get(key), by_return.get(key, [])
+        problems += aeat_agreement(name, found, filing, listed)
+        extra_filing, extra_boxes = aeat_rows(name, found)
+        if filing is None:
+            filings.append(extra_filing)
+        if not listed:
+            boxes += extra_boxes
+        facts.append(
+            {
+                "file": name,
+                "model": found.model,
+                "year": found.year,
+                "period": found.period,
+                "layout": found.layout,
+                "in_csv": filing is not None,
+            }
+        )
+    return filings, boxes, problems, facts
 
 
 # --- cross-file rules ---------------------------------------------------------------------------------------------
@@ -306,9 +452,14 @@ def booked_vat(con: duckdb.DuckDBPyConnection, returns: list[tuple[int, str]]) -
     return {(y, p): (out, inp) for y, p, out, inp in con.execute(BOOKED_VAT_SQL).fetchall()}
 
 
-def box_lines(boxes: list[dict]) -> dict[tuple[str, int, str, str], int]:
-    """(model, year, period, box) -> its line in casillas.csv."""
-    return {(b["model"], b["year"], b["period"], b["box"]): b["source_line"] for b in boxes}
+def box_lines(boxes: list[dict], table: str) -> dict[tuple[str, int, str, str], tuple[str, int | None]]:
+    """(model, year, period, box) -> (file, line): its line in casillas.csv, or the AEAT file it was read from."""
+    return {
+        (b["model"], b["year"], b["period"], b["box"]): (b["source_file"], None)
+        if "source_file" in b
+        else (table, b["source_line"])
+        for b in boxes
+    }
 
 
 def box_values(boxes: list[dict]) -> dict[tuple[str, int, str], dict[str, Decimal]]:
@@ -321,7 +472,7 @@ def box_values(boxes: list[dict]) -> dict[tuple[str, int, str], dict[str, Decima
 
 def vat_journal_check(con: duckdb.DuckDBPyConnection, boxes: list[dict], table: str) -> list[Problem]:
     """Warnings where a 303's box 27 differs from the 477 credits or box 45 from the 472 debits of its period."""
-    values, lines = box_values(boxes), box_lines(boxes)
+    values, lines = box_values(boxes), box_lines(boxes, table)
     returns = sorted({(y, p) for m, y, p in values if m == "303"})
     found = []
     for (year, period), (output, deductible) in sorted(booked_vat(con, returns).items()):
@@ -329,13 +480,14 @@ def vat_journal_check(con: duckdb.DuckDBPyConnection, boxes: list[dict], table: 
         for number, booked, account in (("27", output, "477 (haber)"), ("45", deductible, "472 (debe)")):
             declared = box.get(number, Decimal(0))
             if declared != booked:
+                file, line = lines.get(("303", year, period, number), (table, None))
                 found.append(
                     Problem(
                         "tax_vat_journal",
                         f"Modelo 303 de {period_label(year, period)}: casilla {number} = {spanish(declared)} pero la "
                         f"cuenta {account} del diario suma {spanish(booked)} (diferencia {spanish(booked - declared)})",
-                        file=table,
-                        line=lines.get(("303", year, period, number)),
+                        file=file,
+                        line=line,
                         severity="warning",
                     )
                 )
@@ -344,7 +496,7 @@ def vat_journal_check(con: duckdb.DuckDBPyConnection, boxes: list[dict], table: 
 
 def annual_check(boxes: list[dict], table: str) -> list[Problem]:
     """Warnings where a 390 / 190 / 180 box differs from the sum of the year's 303 / 111 / 115."""
-    values, lines = box_values(boxes), box_lines(boxes)
+    values, lines = box_values(boxes), box_lines(boxes, table)
     found = []
     for (model, year, period), annual in sorted(values.items()):
         if model not in ANNUAL_SUMS:
@@ -356,13 +508,14 @@ def annual_check(boxes: list[dict], table: str) -> list[Problem]:
                 continue
             total = sum((r.get(p, Decimal(0)) for r in returns for p in parts), Decimal(0))
             if annual[number] != total:
+                file, line = lines[(model, year, period, number)]
                 found.append(
                     Problem(
                         "tax_annual_sum",
                         f"Modelo {model} de {year}: casilla {number} = {spanish(annual[number])} pero la suma de los "
                         f"modelos {quarterly} del año ({', '.join(parts)}) es {spanish(total)}",
-                        file=table,
-                        line=lines[(model, year, period, number)],
+                        file=file,
+                        line=line,
                         severity="warning",
                     )
                 )
@@ -373,10 +526,10 @@ def annual_check(boxes: list[dict], table: str) -> list[Problem]:
 
 
 def inputs(folder: Path) -> list[Path]:
-    """The two tax files and every receipt PDF under the company folder."""
+    """The two tax files, every receipt PDF and every AEAT file under the company folder."""
     tables = [p for p in source_files(folder, FOLDER, recursive=False) if p.name in COLUMNS]
     receipts = source_files(folder, FOLDER, RECEIPTS, suffixes=(".pdf",), recursive=False)
-    return tables + receipts
+    return tables + receipts + aeat_files(folder)
 
 
 TABLES = {
@@ -402,11 +555,13 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
     if not inputs(folder):
         return ModuleOutput()
     problems: list[Problem] = []
+    returns = read_aeat(folder, info.nif, problems)
     tables = {}
     for name in COLUMNS:
         path = source_file(folder, FOLDER, name)
         if path is None:
-            problems.append(Problem("tax_missing_file", f"Falta el archivo {name}", file=f"{FOLDER}/{name}"))
+            if not aeat_files(folder):  # with AEAT files the two CSV files are optional
+                problems.append(Problem("tax_missing_file", f"Falta el archivo {name}", file=f"{FOLDER}/{name}"))
             tables[name] = Table(f"{FOLDER}/{name}", [])
             continue
         table = _csv.read_table(path, COLUMNS[name], "tax", problems, missing_note=" (cabecera)", warn_extra=False)
@@ -436,10 +591,12 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
     presented = {
         (v["modelo"], int(v["ejercicio"]) if v["ejercicio"].isdigit() else -1, v["periodo"])
         for _, v in tables[FILINGS].rows
-    }
+    } | {(r.model, r.year, r.period) for _, r in returns}
     problems += orphan_boxes(boxes, presented, tables[BOXES].name)
     receipts, receipt_problems = receipt_files(folder, filings, tables[FILINGS].name)
     problems += receipt_problems
+    filings, boxes, mismatches, from_files = merge_aeat(returns, filings, boxes)
+    problems += mismatches
     if any(p.severity == "error" for p in problems):
         return ModuleOutput(problems=problems[:MAX_PROBLEMS])
     problems += vat_journal_check(con, boxes, tables[BOXES].name)
@@ -457,7 +614,13 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
     return ModuleOutput(
         problems=problems,
         tables={f"{name}.parquet": f"SELECT * FROM {name} ORDER BY {order}" for name, (_, order) in TABLES.items()},
-        manifest={"filings": len(filings), "boxes": len(boxes), "receipts": len(receipts), "warnings": len(warnings)},
+        manifest={
+            "filings": len(filings),
+            "boxes": len(boxes),
+            "receipts": len(receipts),
+            "warnings": len(warnings),
+            "aeat_files": from_files,  # returns read from AEAT files (file, model, year, period, layout, in_csv)
+        },
     )
 
 

@@ -29,9 +29,7 @@ def upgrade() -> None:
     op.create_table(
         "request_items",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "request_id", sa.Integer, sa.ForeignKey("document_requests.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("request_id", sa.Integer, sa.ForeignKey("document_requests.id", ondelete="CASCADE"), nullable=False),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("due_date", sa.Date, nullable=False),
         sa.Column("state", sa.String(12), nullable=False, server_default="pendiente"),
