@@ -129,6 +129,15 @@ PAGES = (
         "Contabilidad",
     ),
     PageSpec(
+        "views/contabilidad_cuadres.py",
+        "Cuadres",
+        "contabilidad-cuadres",
+        ":material/rule:",
+        ("client",),
+        "contabilidad",
+        "Contabilidad",
+    ),
+    PageSpec(
         "views/contabilidad_umbrales.py",
         "Umbrales legales",
         "contabilidad-umbrales",

@@ -483,6 +483,36 @@ def last_company(engine: Engine, user: dict) -> str | None:
     return row.get("last_company") if row else None
 
 
+def reconciliations_visible(engine: Engine, company: str) -> bool:
+    """Whether staff let the company's clients see «Cuadres» (off until they say so)."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(companies.c.show_reconciliations).where(companies.c.code == company)).scalar()
+    return bool(found)
+
+
+def set_reconciliations_visible(engine: Engine, company: str, visible: bool, *, actor: str) -> None:
+    """Let the company's clients (with Contabilidad) see «Cuadres», or stop it; audited."""
+    with engine.begin() as conn:
+        changed = conn.execute(
+            sa.update(companies)
+            .where(companies.c.code == company, companies.c.show_reconciliations.is_not(visible))
+            .values(show_reconciliations=visible, updated_at=datetime.now(UTC))
+        ).rowcount
+        if not changed:
+            _check_code(company, "empresa")
+            if conn.execute(sa.select(companies.c.code).where(companies.c.code == company)).first() is None:
+                raise AccessError(f"La empresa «{company}» no existe.")
+            return
+        audit.by_staff(
+            conn,
+            "reconciliations_visibility",
+            actor=actor,
+            company=company,
+            target="show_reconciliations",
+            detail="visibles para los clientes" if visible else "solo para el despacho",
+        )
+
+
 def companies_of(engine: Engine, user: dict) -> list[str]:
     """The companies where a client user holds at least one module (staff: none), sorted."""
     if user.get("role") != "client":

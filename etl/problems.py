@@ -70,6 +70,9 @@ RULE_LABELS = {
     "tax_receipt_not_pdf": "Impuestos: justificante que no es un PDF",
     "tax_vat_journal": "IVA: el modelo 303 no cuadra con el diario",
     "tax_annual_sum": "Impuestos: el resumen anual no cuadra con los trimestres",
+    "tax_aeat_file": "Impuestos: fichero de la AEAT no válido",
+    "tax_aeat_duplicate": "Impuestos: declaración repetida en ficheros de la AEAT",
+    "tax_aeat_mismatch": "Impuestos: el fichero de la AEAT no coincide con presentaciones/casillas",
     # tesorería
     "treasury_banks": "Tesorería: cuentas bancarias",
     "treasury_item": "Tesorería: vencimiento no válido",

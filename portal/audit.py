@@ -59,6 +59,7 @@ EVENTS: dict[str, str] = {
     "request_delivered": "Entrega de documentación solicitada",
     "request_reviewed": "Revisión de documentación entregada",
     "request_closed": "Cierre de solicitud de documentación",
+    "reconciliations_visibility": "Cambio de la visibilidad de los cuadres",
 }
 
 ROLES = ("staff", "client", "system", "")

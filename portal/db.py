@@ -67,6 +67,8 @@ companies = Table(
     Column("updated_at", DateTime(timezone=True), nullable=True),
     # users without the labour module read payroll entries of the journal without employee names (migration 0004)
     Column("hide_payroll_names", Boolean, nullable=False, default=False),
+    # staff let the company's clients (with Contabilidad) see the reconciliations page «Cuadres» (migration 0010)
+    Column("show_reconciliations", Boolean, nullable=False, default=False),
 )
 
 etl_runs = Table(

@@ -204,6 +204,7 @@ def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
         "Sumas y saldos",
         "Mayor",
         "Ratios",
+        "Cuadres",
         "Umbrales legales",
         "Impuestos",
         "Calendario fiscal",
@@ -216,7 +217,7 @@ def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
     assert sidebar_links(signed_in("ana")) == [
         "Inicio",
         *["Diario", "Pérdidas y ganancias", "Balance de situación", "Sumas y saldos", "Mayor", "Ratios"],
-        *["Umbrales legales", "Impuestos", "Calendario fiscal", "Alertas", "Mi cuenta", "Contacto"],
+        *["Cuadres", "Umbrales legales", "Impuestos", "Calendario fiscal", "Alertas", "Mi cuenta", "Contacto"],
     ]
 
 

@@ -319,7 +319,9 @@ def test_the_publish_mode_is_the_companys_own_form_and_a_users_modules_never_cha
     assert [r.label for r in at.radio if r.key.startswith("modo-")] == ["acme — acme", "beta — beta"]
     assert [f.key for f in at.get("form")] == [
         "publicacion-acme",
+        "cuadres-acme",
         "publicacion-beta",
+        "cuadres-beta",
         "modulos-luis-acme",
         "modulos-luis-beta",
     ]
@@ -493,3 +495,17 @@ def test_the_run_picker_separates_thousands():
     run = {"id": 12, "company": "acme", "started_at": datetime(2025, 12, 31, 13, 5, tzinfo=UTC), "outcome": "rejected"}
     assert _ui.run_label({**run, "errors": 5000, "warnings": 1}).endswith("(5.000 errores, 1 aviso)")
     assert _ui.run_label({**run, "errors": 1, "warnings": 1234}).endswith("(1 error, 1.234 avisos)")
+
+
+def test_staff_share_the_reconciliations_of_one_company_in_its_own_form(settings):
+    with_client(settings)
+    at = open_page("modulos")
+    assert not access.reconciliations_visible(engine(settings), "acme")
+    at.checkbox(key="cuadres-acme-False").check()
+    [save] = [b for b in at.button if b.label == "Guardar cuadres" and b.form_id == "cuadres-acme"]
+    save.click().run()
+    assert not at.exception, at.exception
+    assert access.reconciliations_visible(engine(settings), "acme")
+    assert not access.reconciliations_visible(engine(settings), "beta")
+    [event] = events(settings, "reconciliations_visibility")
+    assert (event["company"], event["detail"]) == ("acme", "visibles para los clientes")

@@ -1,5 +1,5 @@
-"""Módulos (staff): each company's publish mode (its own form), and per client user and company, which modules it
-sees with their options."""
+"""Módulos (staff): each company's publish mode and whether its clients see «Cuadres» (forms of their own), and per
+client user and company, which modules it sees with their options."""
 
 from __future__ import annotations
 
@@ -30,6 +30,23 @@ def publish_form(settings, company, actor: str) -> None:
                 if mode != company.publish_mode:
                     service.set_publish_mode(settings, code, mode, actor=actor)
                 _ui.flash(f"Publicación de {code}: {PUBLISH_LABELS[mode].lower()}.")
+                st.rerun()
+
+
+def reconciliations_form(engine, company, actor: str) -> None:
+    """Whether the company's clients (with Contabilidad) see «Cuadres»: a form of its own, like the publish mode."""
+    code = company.code
+    visible = access.reconciliations_visible(engine, code)
+    with st.form(f"cuadres-{code}"):
+        wanted = st.checkbox(
+            "Sus clientes con Contabilidad ven los cuadres (IVA, retenciones, bancos y cartera)",
+            value=visible,
+            key=f"cuadres-{code}-{visible}",
+        )
+        if st.form_submit_button("Guardar cuadres", icon=":material/save:"):
+            with _ui.errors_shown():
+                access.set_reconciliations_visible(engine, code, wanted, actor=actor)
+                _ui.flash(f"Cuadres de {code}: {'visibles para sus clientes' if wanted else 'solo para el despacho'}.")
                 st.rerun()
 
 
@@ -93,6 +110,7 @@ with _ui.errors_shown():
     )
     for company in shown:
         publish_form(settings, company, user["username"])
+        reconciliations_form(engine, company, user["username"])
     st.header(_ui.plain(f"Módulos de {login}"), divider="gray")
     held = _staff.grants_by_company(access.grants_of(engine, login))
     for company in shown:
