@@ -85,6 +85,7 @@ RULE_LABELS = {
     "treasury_n43_year": "Tesorería: año del extracto",
     "treasury_n43_chain": "Tesorería: saldos de extractos que no encadenan",
     "treasury_n43_overlap": "Tesorería: extractos solapados",
+    "treasury_camt": "Tesorería: extracto camt.053 no válido",
     "treasury_bank_ledger": "Tesorería: el banco no cuadra con el diario",
     "treasury_cartera_ledger": "Tesorería: la cartera no cuadra con el diario",
     # facturas del despacho

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from random import Random
 
+from etl.demo.camt053 import camt053_statement
 from etl.demo.companies import FIRM, FIRM_PARTY
 from etl.demo.firm import IRPF_RATE, VAT_RATE
 from etl.demo.journal import Books
@@ -291,9 +292,12 @@ def write_labour(folder: Path, books: Books) -> None:
 
 # --- tesorería -------------------------------------------------------------------------------------------------
 
+CAMT053_BANKS = {("mediterraneo", "5720002")}  # (company, 572 sub-account) whose statements are camt.053, not Norma 43
+
 
 def write_treasury(folder: Path, books: Books) -> None:
-    """efectos.csv (cartera de cobros y pagos) and one Norma 43 file per bank account and year."""
+    """efectos.csv (cartera de cobros y pagos) and one Norma 43 file per bank account and year (camt.053 for the
+    accounts of CAMT053_BANKS: <IBAN>_<año>.xml, one Stmt per month)."""
     until = books.until
     write_table(
         folder / "efectos.csv",
@@ -319,8 +323,9 @@ def write_treasury(folder: Path, books: Books) -> None:
     for bank in books.company.banks:
         for year, (opening, movements) in bank_years(books, bank.account).items():
             end = min(date(year, 12, 31), until)
-            data = n43_statement(bank.iban, books.company.name, date(year, 1, 1), end, opening, movements)
-            path = folder / f"{bank.iban}_{year}.n43"
+            write = camt053_statement if (books.company.code, bank.account) in CAMT053_BANKS else n43_statement
+            data = write(bank.iban, books.company.name, date(year, 1, 1), end, opening, movements)
+            path = folder / f"{bank.iban}_{year}.{'xml' if write is camt053_statement else 'n43'}"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
 

@@ -1,4 +1,4 @@
-"""Reader of the tesoreria module: the cartera de efectos and the Norma 43 bank statements (docs/sources.md §6)."""
+"""Reader of the tesoreria module: the cartera de efectos and the bank statements, Norma 43 and camt.053 (§6)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from stdnum import iban as std_iban
 from stdnum.es import ccc
 from stdnum.es import nif as es_nif
 
-from etl.modules import ModuleOutput, ModuleReader, _csv
+from etl.modules import ModuleOutput, ModuleReader, _csv, camt053
 from etl.modules._csv import RowError, day, money, one_of, spanish, store_rows
 from etl.problems import Problem
 from etl.sources import COMPANY_FILE, CompanyInfo, display_name, source_file, source_files
@@ -46,6 +46,7 @@ PAYMENT_METHODS = ("transferencia", "domiciliacion", "pagare", "confirming")
 OPEN_STATES = ("pendiente", "remesado", "impagado", "devuelto")
 CLOSED_STATE = {"cobro": "cobrado", "pago": "pagado"}  # the one closed state of each kind
 STATEMENT_NAME = re.compile(r"(?P<iban>[A-Z]{2}\d{2}[A-Z0-9]{1,30})_(?P<year>\d{4})\.n43", re.IGNORECASE)
+STATEMENT_SUFFIXES = (".n43", ".xml")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_PROBLEMS = 200
@@ -53,7 +54,7 @@ MAX_DAY_WARNINGS = 5  # per account: the first days whose bank movements differ 
 
 
 class StatementError(ValueError):
-    """A Norma 43 file that cannot be accepted: the Spanish reason and the line (1-based) when known."""
+    """A statement file that cannot be accepted: the Spanish reason and the line (1-based) when known."""
 
     def __init__(self, message: str, line: int | None = None):
         super().__init__(message)
@@ -236,7 +237,7 @@ def parse_statement(path: Path) -> list[dict]:
     """Every account of one Norma 43 file, parsed by csb43 in strict mode; a failure raises StatementError.
 
     Each account: iban, dates, balances, income/expense counts and sums and its movements (signed amounts, money in
-    positive). Beyond csb43's own checks, opening + Σ movements = closing is checked again here.
+    positive), the shape camt053.parse_file gives too; read_statements checks the roll-forward of both again.
     """
     raw = path.read_bytes()
     try:
@@ -268,40 +269,28 @@ def account_fields(account) -> dict:
     summary = account.summary
     if summary is None:
         raise StatementError(f"Norma 43: al extracto de la cuenta {pretty_iban(code)} le falta el registro 33")
-    opening = Decimal(account.initial_balance).quantize(CENT)
-    closing = Decimal(summary.final_balance).quantize(CENT)
-    movements = []
-    balance = opening
-    for sequence, t in enumerate(account.transactions, start=1):
-        amount = Decimal(t.amount).quantize(CENT)
-        balance += amount
-        movements.append(
-            {
-                "sequence": sequence,
-                "operation_date": t.transaction_date,
-                "value_date": t.value_date,
-                "common_concept": int(t.shared_item),
-                "own_concept": int(t.own_item),
-                "amount": amount,
-                "document_number": str(t.document_number or "").strip(),
-                "reference1": str(t.reference1 or "").strip(),
-                "reference2": str(t.reference2 or "").strip(),
-                "concept": concept_text(t),
-                "balance": balance,
-            }
-        )
-    if balance != closing:
-        raise StatementError(
-            f"Norma 43: el extracto de la cuenta {pretty_iban(code)} no cuadra: saldo inicial {spanish(opening)} + "
-            f"movimientos {spanish(balance - opening)} = {spanish(balance)} pero el saldo final es {spanish(closing)}"
-        )
+    movements = [
+        {
+            "sequence": sequence,
+            "operation_date": t.transaction_date,
+            "value_date": t.value_date,
+            "common_concept": int(t.shared_item),
+            "own_concept": int(t.own_item),
+            "amount": Decimal(t.amount).quantize(CENT),
+            "document_number": str(t.document_number or "").strip(),
+            "reference1": str(t.reference1 or "").strip(),
+            "reference2": str(t.reference2 or "").strip(),
+            "concept": concept_text(t),
+        }
+        for sequence, t in enumerate(account.transactions, start=1)
+    ]
     currency = getattr(account.currency, "alpha_3", str(account.currency))
     return {
         "iban": code,
         "start_date": account.initial_date,
         "end_date": account.final_date,
-        "opening_balance": opening,
-        "closing_balance": closing,
+        "opening_balance": Decimal(account.initial_balance).quantize(CENT),
+        "closing_balance": Decimal(summary.final_balance).quantize(CENT),
         "currency": currency,
         "income_count": int(summary.income_entries),
         "income": Decimal(summary.income).quantize(CENT),
@@ -309,61 +298,104 @@ def account_fields(account) -> dict:
         "expense": Decimal(summary.expense).quantize(CENT),
         "holder": str(account.short_name or "").strip(),
         "movements": movements,
+        "where": f"Norma 43, cuenta {pretty_iban(code)}",
+        "line": None,
     }
+
+
+def roll_forward(found: dict) -> None:
+    """Each movement's running balance; opening + Σ movements must be the closing balance (StatementError if not)."""
+    opening, closing = found["opening_balance"], found["closing_balance"]
+    balance = opening
+    for movement in found["movements"]:
+        balance += movement["amount"]
+        movement["balance"] = balance
+    if balance != closing:
+        raise StatementError(
+            f"{found['where']}: el extracto no cuadra: saldo inicial {spanish(opening)} + movimientos "
+            f"{spanish(balance - opening)} = {spanish(balance)} pero el saldo final es {spanish(closing)}",
+            found["line"],
+        )
+
+
+def n43_accounts(path: Path, name: str, problems: list[Problem]) -> list[dict] | None:
+    """The accounts of one .n43 file, checked against its name <IBAN>_<año>.n43 (None, with the error, if rejected)."""
+    match = STATEMENT_NAME.fullmatch(path.name)
+    if not match:
+        message = "El nombre debe ser <IBAN>_<año>.n43 (p. ej. ES91…1332_2025.n43)"
+        problems.append(Problem("treasury_n43_name", message, file=name))
+        return None
+    try:
+        accounts = parse_statement(path)
+    except StatementError as exc:
+        problems.append(Problem("treasury_n43", str(exc), file=name, line=exc.line))
+        return None
+    in_name = std_iban.compact(match.group("iban"))
+    if in_name not in {a["iban"] for a in accounts}:
+        found = ", ".join(pretty_iban(a["iban"]) for a in accounts)
+        problems.append(
+            Problem(
+                "treasury_n43_iban",
+                f"El IBAN del nombre del archivo ({pretty_iban(in_name)}) no es el de ninguna cuenta del archivo "
+                f"(registro 11: {found})",
+                file=name,
+            )
+        )
+        return None
+    return [{**a, "rule": "treasury_n43", "format": "norma43", "year": int(match.group("year"))} for a in accounts]
+
+
+def camt_statements(path: Path, name: str, problems: list[Problem]) -> list[dict] | None:
+    """The statements of one .xml file that is a camt.053 document (None, with the error or a warning, if not)."""
+    try:
+        found = camt053.parse_file(path)
+    except camt053.CamtError as exc:
+        problems.append(Problem("treasury_camt", str(exc), file=name, line=exc.line))
+        return None
+    if found is None:
+        message = "El XML no es un extracto camt.053 (Document/BkToCstmrStmt de ISO 20022): no se ha leído"
+        problems.append(Problem("treasury_camt", message, file=name, severity="warning"))
+        return None
+    return [{**s, "rule": "treasury_camt", "format": "camt.053", "year": None} for s in found]
 
 
 def read_statements(
     paths: list[Path], banks: dict[str, BankAccount], problems: list[Problem]
 ) -> tuple[list[dict], list[dict]]:
-    """The statements (one per account and file) and their movements; every rule broken is an error."""
+    """The statements (one per account and file, or per camt.053 Stmt) and their movements, whatever the format.
+
+    Both formats go through the same checks: roll-forward, account in empresa.json, euros, and the chain across
+    files (:func:`chain_problems`); every rule broken is an error.
+    """
     statements: list[dict] = []
     movements: list[dict] = []
     for path in paths:
         name = display_name(path)
-        match = STATEMENT_NAME.fullmatch(path.name)
-        if not match:
-            problems.append(
-                Problem(
-                    "treasury_n43_name", "El nombre debe ser <IBAN>_<año>.n43 (p. ej. ES91…1332_2025.n43)", file=name
-                )
-            )
-            continue
-        try:
-            accounts = parse_statement(path)
-        except StatementError as exc:
-            problems.append(Problem("treasury_n43", str(exc), file=name, line=exc.line))
-            continue
-        named = std_iban.compact(match.group("iban"))
-        if named not in {a["iban"] for a in accounts}:
-            found = ", ".join(pretty_iban(a["iban"]) for a in accounts)
-            problems.append(
-                Problem(
-                    "treasury_n43_iban",
-                    f"El IBAN del nombre del archivo ({pretty_iban(named)}) no es el de ninguna cuenta del archivo "
-                    f"(registro 11: {found})",
-                    file=name,
-                )
-            )
-            continue
-        year = int(match.group("year"))
-        for found in accounts:
-            bank = banks.get(found["iban"])
+        reader = n43_accounts if path.suffix.lower() == ".n43" else camt_statements
+        for found in reader(path, name, problems) or []:
             label = pretty_iban(found["iban"])
+            try:
+                roll_forward(found)
+            except StatementError as exc:
+                problems.append(Problem(found["rule"], str(exc), file=name, line=exc.line))
+                continue
+            bank = banks.get(found["iban"])
             if bank is None:
                 problems.append(
                     Problem(
                         "treasury_n43_account",
                         f"La cuenta {label} del extracto no está en cuentas_bancarias de {COMPANY_FILE}",
                         file=name,
+                        line=found["line"],
                     )
                 )
                 continue
             if found["currency"] != "EUR":
-                problems.append(
-                    Problem("treasury_n43", f"La cuenta {label} está en {found['currency']}, no en euros", file=name)
-                )
+                message = f"La cuenta {label} está en {found['currency']}, no en euros"
+                problems.append(Problem(found["rule"], message, file=name, line=found["line"]))
                 continue
-            if found["start_date"].year != year or found["end_date"].year != year:
+            year = found["year"]
+            if year is not None and (found["start_date"].year != year or found["end_date"].year != year):
                 problems.append(
                     Problem(
                         "treasury_n43_year",
@@ -385,8 +417,28 @@ def read_statements(
     return statements, movements
 
 
+def origin(statement: dict) -> str:
+    """Where a statement comes from, for messages: its file, and its Id for a camt.053 statement."""
+    if statement["format"] == "camt.053":
+        return f"{statement['file']} (extracto «{statement['statement_id']}»)"
+    return statement["file"]
+
+
+def named(statement: dict) -> str:
+    """' «Id»' naming a camt.053 statement in a message about its file ('' for Norma 43)."""
+    return f" «{statement['statement_id']}»" if statement["format"] == "camt.053" else ""
+
+
+def of_statement(statement: dict) -> str:
+    """' del extracto «Id»' for a camt.053 statement ('' for Norma 43, whose file holds one per account)."""
+    return f" del extracto{named(statement)}" if statement["format"] == "camt.053" else ""
+
+
 def chain_problems(statements: list[dict]) -> list[Problem]:
-    """Per account, statements may not overlap (error: movements twice); a gap in the balance is a warning."""
+    """Per account, statements may not overlap (error: movements twice); a gap in the balance is a warning.
+
+    Norma 43 and camt.053 statements of one account are one chain, whatever file or format each comes from.
+    """
     found = []
     by_iban: dict[str, list[dict]] = defaultdict(list)
     for s in statements:
@@ -399,18 +451,21 @@ def chain_problems(statements: list[dict]) -> list[Problem]:
                 found.append(
                     Problem(
                         "treasury_n43_overlap",
-                        f"El extracto de la cuenta {label} se solapa con el de {before['file']} "
+                        f"El extracto{named(after)} de la cuenta {label} se solapa con el de {origin(before)} "
                         f"(hasta el {before['end_date']:%d/%m/%Y})",
                         file=after["file"],
+                        line=after["line"],
                     )
                 )
             elif after["opening_balance"] != before["closing_balance"]:
                 found.append(
                     Problem(
                         "treasury_n43_chain",
-                        f"El saldo inicial de la cuenta {label} ({spanish(after['opening_balance'])}) no es el saldo "
-                        f"final de {before['file']} ({spanish(before['closing_balance'])})",
+                        f"El saldo inicial{of_statement(after)} de la cuenta {label} "
+                        f"({spanish(after['opening_balance'])}) no es el saldo final de {origin(before)} "
+                        f"({spanish(before['closing_balance'])})",
                         file=after["file"],
+                        line=after["line"],
                         severity="warning",
                     )
                 )
@@ -552,14 +607,14 @@ TABLES = {
 
 
 def statement_files(folder: Path) -> list[Path]:
-    """The .n43 files directly under tesoreria/."""
-    return source_files(folder, FOLDER, suffixes=(".n43",), recursive=False)
+    """The .n43 and .xml files directly under tesoreria/ (an .xml is read when its content is a camt.053)."""
+    return source_files(folder, FOLDER, suffixes=STATEMENT_SUFFIXES, recursive=False)
 
 
 def inputs(folder: Path) -> list[Path]:
-    """efectos.csv and the Norma 43 files present under the company folder."""
+    """efectos.csv and the bank statement files present under the company folder."""
     files = source_files(folder, FOLDER, recursive=False)
-    return [p for p in files if p.name == ITEMS or p.suffix.lower() == ".n43"]
+    return [p for p in files if p.name == ITEMS or p.suffix.lower() in STATEMENT_SUFFIXES]
 
 
 def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> ModuleOutput:
@@ -579,10 +634,15 @@ def read(con: duckdb.DuckDBPyConnection, folder: Path, info: CompanyInfo) -> Mod
     store_rows(con, "treasury_items", TABLES["treasury_items"][0], items)
     store_rows(con, "bank_statements", TABLES["bank_statements"][0], statements)
     store_rows(con, "bank_movements", TABLES["bank_movements"][0], movements)
+    manifest = {"items": len(items), "statements": len(statements), "bank_movements": len(movements)}
+    if camt := [s for s in statements if s["format"] == "camt.053"]:
+        manifest["camt053"] = [
+            {k: s[k] for k in ("file", "statement_id", "iban", "account", "start_date", "end_date")} for s in camt
+        ]
     return ModuleOutput(
         problems=problems[:MAX_PROBLEMS],
         tables={f"{name}.parquet": f"SELECT * FROM {name} ORDER BY {order}" for name, (_, order) in TABLES.items()},
-        manifest={"items": len(items), "statements": len(statements), "bank_movements": len(movements)},
+        manifest=manifest,
     )
 
 
