@@ -9,8 +9,8 @@ Definitions used by every function (``today`` is always an argument):
   items by days overdue: «Vencido 1–30 días», «Vencido 31–60 días», «Vencido 61–90 días», «Vencido > 90 días».
 - **Upcoming** in the next N days: open items due from ``today`` to ``today + N`` (both included); the overdue ones
   are listed too (first, flagged) unless asked otherwise.
-- **Bank balance**: per account, the closing balance of its latest Norma 43 statement (at that statement's last
-  date); the company's bank balance is their sum (None without statements).
+- **Bank balance**: per account, the closing balance of its latest Norma 43 or camt.053 statement (at that
+  statement's last date); the company's bank balance is their sum (None without statements).
 - **13-week forecast**: week k runs from ``today + 7(k−1)`` to ``today + 7k − 1``. It starts from the bank balance
   and adds the open collections and subtracts the open payments by week of due date. Overdue items are put in
   week 1 (they are expected to be settled at once), except ``impagado`` items (given up: left out of the forecast
