@@ -125,18 +125,20 @@ def every_alert(engine: Engine) -> list[dict]:
     return [{**row._mapping, "description": rules.describe(_rule(row))} for row in rows]
 
 
-def holding(engine: Engine, user: dict, company: str, snapshot, today: date) -> list[rules.Fired]:
-    """The user's alerts on the company that hold now (for Inicio), only of the modules the user still holds."""
+def watched(engine: Engine, user: dict, company: str) -> list[rules.Alert]:
+    """The user's alerts on the company of the modules the user still holds (an alert of a module taken away sleeps)."""
     held = access.modules_of(engine, user, company)
-    found = []
-    for alert in of_user(engine, user["id"], company):
-        if rules.KINDS[alert["kind"]].module in held:
-            fired = rules.evaluate(
-                rules.Alert(alert["id"], alert["kind"], alert["threshold"], alert["ratio_code"]), snapshot, today
-            )
-            if fired is not None:
-                found.append(fired)
-    return found
+    return [
+        rules.Alert(a["id"], a["kind"], a["threshold"], a["ratio_code"])
+        for a in of_user(engine, user["id"], company)
+        if rules.KINDS[a["kind"]].module in held
+    ]
+
+
+def holding(engine: Engine, user: dict, company: str, snapshot, today: date) -> list[rules.Fired]:
+    """The user's alerts on the company that hold now on ``snapshot`` (for the Alertas page)."""
+    found = [rules.evaluate(alert, snapshot, today) for alert in watched(engine, user, company)]
+    return [fired for fired in found if fired is not None]
 
 
 def check(settings: Settings, engine: Engine, now: datetime | None = None) -> list[Recorded]:

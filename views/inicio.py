@@ -11,6 +11,7 @@ import streamlit as st
 from auth import access, labour_blocks
 from etl.store import Snapshot, Store
 from portal import clock, fmt
+from reports import alerts as alert_rules
 from reports import cases, changes, invoices, labour, periods, statements, tax_calendar, treasury
 from services import alerts, documents, requests
 from views import _accounting, _client, _ui
@@ -77,6 +78,14 @@ def cached_invoices(store_root: str, company: str, snapshot_id: str, today: date
 def cached_changes(store_root: str, company: str, snapshot_id: str, previous_id: str) -> changes.Changes:
     """What the published snapshot changes over the one published before it (cached per pair of snapshots)."""
     return changes.compare(_snap(store_root, company, snapshot_id), _snap(store_root, company, previous_id))
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def cached_alert(
+    store_root: str, company: str, snapshot_id: str, alert: alert_rules.Alert, today: date
+) -> alert_rules.Fired | None:
+    """One alert evaluated on a snapshot and day (cached: the alert, with its threshold, is part of the key)."""
+    return alert_rules.evaluate(alert, _snap(store_root, company, snapshot_id), today)
 
 
 # --- the cards ------------------------------------------------------------------------------------------------------
@@ -307,8 +316,10 @@ with _ui.errors_shown():
     name = _client.company_name(engine, user, company)
     today = clock.today_madrid()
     if snapshot is not None:  # the user's alerts that hold now, first
-        for fired in alerts.holding(engine, user, company, snapshot, today):
-            st.warning(_ui.plain(fired.message), icon=":material/notifications_active:")
+        for alert in alerts.watched(engine, user, company):
+            fired = cached_alert(str(settings.stores), company, snapshot.snapshot_id, alert, today)
+            if fired is not None:
+                st.warning(_ui.plain(fired.message), icon=":material/notifications_active:")
     if "documentos" in modules:  # then what the firm asked for and is still to send
         asked = requests.to_deliver(engine, company)
         if asked:
