@@ -492,25 +492,29 @@ def reconciliations_visible(engine: Engine, company: str) -> bool:
 
 def set_reconciliations_visible(engine: Engine, company: str, visible: bool, *, actor: str) -> None:
     """Let the company's clients (with Contabilidad) see «Cuadres», or stop it; audited."""
+    detail = "visibles para los clientes" if visible else "solo para el despacho"
+    set_company_flag(
+        engine, company, "show_reconciliations", visible, event="reconciliations_visibility", detail=detail, actor=actor
+    )
+
+
+def set_company_flag(
+    engine: Engine, company: str, column: str, value: bool, *, event: str, detail: str, actor: str
+) -> None:
+    """One of the company's yes/no settings (table ``companies``), changed by staff and audited; nothing when unchanged;
+    an AccessError when the company does not exist."""
+    flag = companies.c[column]
     with engine.begin() as conn:
         changed = conn.execute(
             sa.update(companies)
-            .where(companies.c.code == company, companies.c.show_reconciliations.is_not(visible))
-            .values(show_reconciliations=visible, updated_at=datetime.now(UTC))
+            .where(companies.c.code == company, flag.is_not(value))
+            .values({column: value, "updated_at": datetime.now(UTC)})
         ).rowcount
         if not changed:
-            _check_code(company, "empresa")
             if conn.execute(sa.select(companies.c.code).where(companies.c.code == company)).first() is None:
                 raise AccessError(f"La empresa «{company}» no existe.")
             return
-        audit.by_staff(
-            conn,
-            "reconciliations_visibility",
-            actor=actor,
-            company=company,
-            target="show_reconciliations",
-            detail="visibles para los clientes" if visible else "solo para el despacho",
-        )
+        audit.by_staff(conn, event, actor=actor, company=company, target=column, detail=detail)
 
 
 def companies_of(engine: Engine, user: dict) -> list[str]:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from stdnum.es import nif as es_nif
 
+from auth import access
 from portal import audit
 from portal.db import companies, employee_blocks
 from portal.errors import PortalError
@@ -106,21 +107,10 @@ def payroll_privacy(engine: Engine, company: str) -> tuple[bool, frozenset[str]]
 
 def set_hide_payroll_names(engine: Engine, company: str, hide: bool, *, actor: str) -> None:
     """Hide (or show) employee names in the company's books to users without the labour module; audited."""
-    with engine.begin() as conn:
-        changed = conn.execute(
-            sa.update(companies)
-            .where(companies.c.code == company, companies.c.hide_payroll_names.is_not(hide))
-            .values(hide_payroll_names=hide, updated_at=datetime.now(UTC))
-        ).rowcount
-        if not changed:
-            if conn.execute(sa.select(companies.c.code).where(companies.c.code == company)).first() is None:
-                raise BlockError(f"La empresa «{company}» no existe.")
-            return
-        audit.by_staff(
-            conn,
-            "payroll_names_changed",
-            actor=actor,
-            company=company,
-            target="hide_payroll_names",
-            detail="ocultos sin el módulo laboral" if hide else "visibles",
+    detail = "ocultos sin el módulo laboral" if hide else "visibles"
+    try:
+        access.set_company_flag(
+            engine, company, "hide_payroll_names", hide, event="payroll_names_changed", detail=detail, actor=actor
         )
+    except access.AccessError as exc:
+        raise BlockError(str(exc)) from None

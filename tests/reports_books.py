@@ -93,3 +93,14 @@ def load_company(root: Path, code: str, journal: str, empresa: dict) -> Snapshot
     snapshot = Store(settings.stores).current(code)
     assert snapshot is not None
     return snapshot
+
+
+def published(root: Path, code: str, write) -> Snapshot:
+    """``write(settings)`` the company's exports under ``root``, load them through the real ETL, return the snapshot."""
+    settings = load_settings({"PORTAL_DATA_DIR": str(root / "data")})
+    write(settings)
+    [result] = service.load_all(settings, companies=[code])
+    assert result.outcome == "published", result.message
+    snapshot = Store(settings.stores).current(code)
+    assert snapshot is not None
+    return snapshot

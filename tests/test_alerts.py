@@ -19,6 +19,7 @@ from portal.settings import load_settings
 from reports import alerts as rules
 from services import alerts, notify
 from tests import test_cash_estimates, test_taxes, test_treasury
+from tests.reports_books import published
 from tests.smtp_server import SmtpServer
 from tests.test_security import client, make_world, open_page, signed_in, texts
 
@@ -33,14 +34,6 @@ FAIR = HEADER + (
     "02/01/2025;1;5720000;Capital;800,00;;normal\n02/01/2025;1;1000000;Capital;;800,00;normal\n"
     "10/01/2025;2;5720000;Préstamo;1.000,00;;normal\n10/01/2025;2;5200000;Préstamo;;1.000,00;normal\n"
 )
-
-
-def published(tmp_path, code: str, write) -> object:
-    settings = load_settings({"PORTAL_DATA_DIR": str(tmp_path / "data")})
-    write(settings)
-    [result] = service.load_all(settings, companies=[code])
-    assert result.outcome == "published", result.message
-    return Store(settings.stores).current(code)
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +233,7 @@ def test_staff_set_an_alert_for_a_client_user_and_remove_it(world):
     assert [t.value for t in at.title] == ["Alertas de clientes"]
     at.selectbox(key="alerta-usuario").select("tere").run()
     at.selectbox(key="alerta-empresa").select("caja").run()
-    at.selectbox(key="alerta-k").select("cobros_vencidos").run()
+    at.selectbox(key="alerta-k-tipo").select("cobros_vencidos").run()
     at.text_input[0].input("1.000,00")
     [add] = [b for b in at.button if b.label == "Añadir alerta"]
     add.click().run()

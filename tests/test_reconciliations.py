@@ -11,26 +11,18 @@ import pytest
 
 from auth import access, passwords
 from etl import service
-from etl.store import Store
 from portal.settings import load_settings
 from reports import reconciliations
 from tests import test_taxes, test_treasury
+from tests.reports_books import published
 from tests.test_security import client, make_world, open_page, signed_in, texts
 
 D = Decimal
 
 
-def load(tmp_path, code: str, write) -> object:
-    settings = load_settings({"PORTAL_DATA_DIR": str(tmp_path / "data")})
-    write(settings)
-    [result] = service.load_all(settings, companies=[code])
-    assert result.outcome == "published", result.message
-    return Store(settings.stores).current(code)
-
-
 @pytest.fixture(scope="module")
 def fisco(tmp_path_factory):
-    return load(tmp_path_factory.mktemp("fisco"), "fisco", lambda s: test_taxes.write_company(s.sources))
+    return published(tmp_path_factory.mktemp("fisco"), "fisco", lambda s: test_taxes.write_company(s.sources))
 
 
 # caja's journal plus an income of 25,00 booked to the bank on 15/02/2025 that the bank never saw.
@@ -40,7 +32,7 @@ EXTRA = [("15/02/2025", 99, "5720001", "25,00", "0", "normal"), ("15/02/2025", 9
 @pytest.fixture(scope="module")
 def caja(tmp_path_factory):
     journal = test_treasury.journal_text(test_treasury.JOURNAL + EXTRA)
-    return load(
+    return published(
         tmp_path_factory.mktemp("caja"), "caja", lambda s: test_treasury.write_company(s.sources, journal=journal)
     )
 

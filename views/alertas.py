@@ -10,10 +10,9 @@ from etl.store import Store
 from portal import clock, fmt
 from reports import alerts as rules
 from services import alerts
-from views import _accounting, _client, _ui
+from views import _accounting, _alerts, _client, _ui
 
 NO_KINDS = "Sus módulos en esta empresa no tienen cifras que vigilar (tesorería, contabilidad o impuestos)."
-UNITS = {"eur": "Importe (€)", "days": "Días"}
 
 user = _client.require_client()
 settings = _ui.settings()
@@ -56,25 +55,7 @@ with _ui.errors_shown():
                 _ui.flash("Alerta quitada.")
                 st.rerun()
     st.subheader("Nueva alerta")
-    kind = st.selectbox("Qué vigilar", list(kinds), format_func=lambda k: kinds[k].label, key="alerta-tipo")
-    with st.form("nueva-alerta"):
-        threshold, ratio_code = "", ""
-        if kinds[kind].unit:
-            threshold = st.text_input(
-                UNITS[kinds[kind].unit], placeholder="10.000,00" if kinds[kind].unit == "eur" else "15"
-            )
-        else:
-            names = rules.watchable_ratios()
-            ratio_code = st.selectbox("Ratio", list(names), format_func=names.get)
-        added = st.form_submit_button("Añadir alerta", type="primary")
-    if added:
-        try:
-            alerts.create(engine, user, company, kind, threshold, ratio_code or "", actor=user["username"])
-        except alerts.AlertsError as exc:
-            st.error(_ui.plain(str(exc)))
-        else:
-            _ui.flash("Alerta añadida.")
-            st.rerun()
+    _alerts.new_alert_form(engine, user, company, kinds, actor=user["username"], key="alerta", done="Alerta añadida.")
     recorded = [e for e in alerts.history(engine, user["id"]) if e["company_code"] == company]
     if recorded:
         st.subheader("Alertas registradas")

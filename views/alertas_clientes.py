@@ -10,7 +10,7 @@ from portal import fmt
 from portal.db import get_engine
 from reports import alerts as rules
 from services import alerts
-from views import _accounting, _ui
+from views import _accounting, _alerts, _ui
 
 user = _ui.require_user("staff")
 settings = _ui.settings()
@@ -47,25 +47,10 @@ with _ui.errors_shown():
             if not kinds:
                 st.info("Ese usuario no tiene en esa empresa ningún módulo con cifras que vigilar.")
             else:
-                kind = st.selectbox("Qué vigilar", list(kinds), format_func=lambda k: kinds[k].label, key="alerta-k")
-                with st.form("alerta-cliente"):
-                    threshold, ratio_code = "", ""
-                    if kinds[kind].unit:
-                        threshold = st.text_input("Importe (€)" if kinds[kind].unit == "eur" else "Días")
-                    else:
-                        names = rules.watchable_ratios()
-                        ratio_code = st.selectbox("Ratio", list(names), format_func=names.get)
-                    added = st.form_submit_button("Añadir alerta", type="primary")
-                if added:
-                    try:
-                        alerts.create(
-                            engine, client, company, kind, threshold, ratio_code or "", actor=user["username"]
-                        )
-                    except alerts.AlertsError as exc:
-                        st.error(_ui.plain(str(exc)))
-                    else:
-                        _ui.flash(f"Alerta añadida para {username}.")
-                        st.rerun()
+                done = f"Alerta añadida para {username}."
+                _alerts.new_alert_form(
+                    engine, client, company, kinds, actor=user["username"], key="alerta-k", done=done
+                )
     recorded = alerts.history(engine)
     if recorded:
         st.subheader("Alertas registradas")

@@ -9,7 +9,7 @@ import streamlit as st
 from portal import clock, fmt
 from portal.db import companies, get_engine
 from services import documents
-from views import _ui
+from views import _documents, _ui
 
 user = _ui.require_user("staff")
 settings = _ui.settings()
@@ -44,23 +44,15 @@ def choose(rows: list[dict], label: str, key: str) -> dict:
 
 
 def download(company: str, row: dict, direction: str) -> None:
-    """«Descargar» of one portal upload; the click audits document_download (staff never mark client reads)."""
-    found = documents.read_document(engine, settings, company, f"portal:{row['id']}", direction=direction)
-    if found is None:
-        st.caption("El archivo de este documento no está disponible.")
-        return
-
-    def build() -> bytes:
-        documents.record_download(engine, user, "staff", company, found, mark=False)
-        return found.content
-
-    st.download_button(
-        "Descargar",
-        build,
-        file_name=found.download_name,
-        mime=found.media_type,
-        icon=":material/download:",
-        on_click="ignore",
+    """«Descargar» of one portal upload (audited)."""
+    _documents.staff_download(
+        engine,
+        settings,
+        user,
+        company,
+        row["id"],
+        direction,
+        label="Descargar",
         key=f"buzon-descargar-{company}-{row['id']}",
     )
 

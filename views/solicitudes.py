@@ -10,9 +10,7 @@ import streamlit as st
 from auth import access
 from portal import clock, fmt
 from services import documents, requests
-from views import _accounting, _client, _ui
-
-COLORS = {"pendiente": "orange", "entregado": "blue", "aceptado": "green", "rechazado": "red"}
+from views import _accounting, _client, _documents, _ui
 
 user = _client.require_client()
 settings = _ui.settings()
@@ -41,13 +39,7 @@ with _ui.errors_shown():
             st.caption(_ui.plain(request["note"]))
         for item in request["items"]:
             with st.container(border=True):
-                left, right = st.columns([3, 1])
-                left.markdown(f"**{_ui.plain(item.label)}**")
-                late = item.state in requests.TO_DELIVER and item.due_date < today
-                left.caption(f"Fecha límite: {fmt.date_es(item.due_date)}" + (" · fuera de plazo" if late else ""))
-                right.badge(item.state_label, color=COLORS[item.state])
-                if item.state == "rechazado":
-                    left.warning(_ui.plain(f"Rechazado: {item.reason}"))
+                left = _documents.item_heading(item, today)
                 if item.state not in requests.TO_DELIVER:
                     continue
                 round_key = f"solicitud-ronda-{item.id}"

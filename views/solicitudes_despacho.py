@@ -12,10 +12,8 @@ import streamlit as st
 from etl.store import Store
 from portal import clock, fmt
 from portal.db import get_engine
-from services import documents, requests
-from views import _ui
-
-COLORS = {"pendiente": "orange", "entregado": "blue", "aceptado": "green", "rechazado": "red"}
+from services import requests
+from views import _documents, _ui
 
 user = _ui.require_user("staff")
 settings = _ui.settings()
@@ -23,28 +21,6 @@ engine = get_engine(settings.db_url)
 actor = str(user["username"])
 st.title("Solicitudes de documentación")
 _ui.show_flash()
-
-
-def delivered_file(company: str, item: requests.Item) -> None:
-    """«Descargar» of what the client sent for an item (audited as a staff download)."""
-    found = documents.read_document(engine, settings, company, f"portal:{item.document_id}", direction="client")
-    if found is None:
-        st.caption("El archivo entregado no está disponible.")
-        return
-
-    def build() -> bytes:
-        documents.record_download(engine, user, "staff", company, found, mark=False)
-        return found.content
-
-    st.download_button(
-        "Descargar lo entregado",
-        build,
-        file_name=found.download_name,
-        mime=found.media_type,
-        icon=":material/download:",
-        on_click="ignore",
-        key=f"solicitud-descargar-{item.id}",
-    )
 
 
 def review(item: requests.Item) -> None:
@@ -109,16 +85,14 @@ with _ui.errors_shown():
             )
             for item in request["items"]:
                 with st.container(border=True):
-                    left, right = st.columns([3, 1])
-                    left.markdown(f"**{_ui.plain(item.label)}**")
-                    late = item.state in requests.TO_DELIVER and item.due_date < today
-                    left.caption(f"Fecha límite: {fmt.date_es(item.due_date)}" + (" · fuera de plazo" if late else ""))
-                    right.badge(item.state_label, color=COLORS[item.state])
-                    if item.state == "rechazado":
-                        left.caption(_ui.plain(f"Motivo: {item.reason}"))
+                    left = _documents.item_heading(item, today)
                     if item.state == "entregado":
                         with left:
-                            delivered_file(request["company_code"], item)
+                            code = request["company_code"]
+                            label, key = "Descargar lo entregado", f"solicitud-descargar-{item.id}"
+                            _documents.staff_download(
+                                engine, settings, user, code, item.document_id, "client", label=label, key=key
+                            )
                             review(item)
             if st.button("Cerrar la solicitud", key=f"solicitud-cerrar-{request['id']}"):
                 requests.close(engine, request["id"], actor=actor)
