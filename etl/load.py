@@ -29,6 +29,7 @@ from etl.sources import (
     symlink_problems,
 )
 from etl.store import Snapshot, Store, crash_point
+from etl.trial_balance_input import ACCOUNTING_SOURCE, both_inputs_problem, read_trial_balances, trial_balance_files
 from portal.codes import is_company_code
 from portal.db import companies, etl_problems, etl_runs
 from portal.settings import Settings
@@ -126,10 +127,12 @@ def _load(
         return RunResult(code, "rejected", message=f"No existe la carpeta de la empresa {code}")
     info, problems = read_company_info(folder)
     files = journal_files(folder)
+    balances = trial_balance_files(folder)  # sumas y saldos: the accounting of a firm with no journal export
     chart = chart_file(folder)
     company_file = source_file(folder, COMPANY_FILE)
     inputs = [
         *files,
+        *balances,
         *([chart] if chart else []),
         *([company_file] if company_file else []),
         *(path for reader in readers() for path in reader.inputs(folder)),
@@ -147,17 +150,24 @@ def _load(
                 snapshot_id=same.snapshot_id,
                 message="Sin cambios desde la última carga",
             )
-        if not files:
-            problems.append(
-                Problem("no_journal", "No hay ningún archivo de diario (diario*.csv o diario*.xlsx)", file=code)
+        if files and balances:
+            problems.append(both_inputs_problem(files, balances))
+        if not files and not balances:
+            message = (
+                "No hay ningún archivo de diario (diario*.csv o diario*.xlsx)"
+                " ni de sumas y saldos (sumas_y_saldos*.xlsx)"
             )
+            problems.append(Problem("no_journal", message, file=code))
             return _rejected(code, problems, 0)
         if has_errors(problems):
             return _rejected(code, problems, 0)
         with _duckdb(settings) as con:
             say("leyendo")
             problems += read_chart(con, chart, info)
-            journal = read_journal(con, files, info, chart_accounts=chart is not None)
+            if balances:
+                journal = read_trial_balances(con, balances, info, chart_accounts=chart is not None)
+            else:
+                journal = read_journal(con, files, info, chart_accounts=chart is not None)
             problems += journal.problems
             crash_point("after_read")
             if has_errors(problems):
@@ -171,7 +181,8 @@ def _load(
             if has_errors(problems):
                 return _rejected(code, problems, journal.rows_read)
             say("escribiendo")
-            snapshot = _write_snapshot(con, store, code, digest, run_id, info, journal, modules)
+            source = ACCOUNTING_SOURCE if balances else "diario"
+            snapshot = _write_snapshot(con, store, code, digest, run_id, info, journal, modules, source)
         publish_mode = _publish_mode(engine, code)
         if publish_mode == "manual":
             store.stage(code, snapshot.snapshot_id)
@@ -238,6 +249,7 @@ def _write_snapshot(
     info: CompanyInfo,
     journal: JournalResult,
     modules: dict[str, ModuleOutput],
+    accounting_source: str = "diario",
 ) -> Snapshot:
     writer = store.new_snapshot(code, digest)
     module_tables = {name: query for output in modules.values() for name, query in output.tables.items()}
@@ -269,6 +281,7 @@ def _write_snapshot(
             "total_debit": str(debit),
             "total_credit": str(credit),
             "formats": [vars(f) for f in journal.formats],
+            "accounting_source": accounting_source,  # 'sumas_y_saldos': no entries (the Mayor and Diario say so)
             "year_end_entries": [
                 {
                     "fiscal_year": c.fiscal_year,

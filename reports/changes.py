@@ -21,6 +21,7 @@ import pandas as pd
 from etl.store import Snapshot, Store, StoreError
 from portal.fmt import integer
 from reports import periods
+from reports.journal import has_entries
 from reports.statements import Statement, balance_sheet, calendar_of, data_range, profit_and_loss
 
 ENTRY_CHANGES = ("added", "changed", "removed")
@@ -211,6 +212,8 @@ FROM compared WHERE change IS NOT NULL GROUP BY month ORDER BY month
 def entry_changes(new: Snapshot, old: Snapshot) -> pd.DataFrame:
     """Entries added, changed and removed per month (the month of the entry's date; the old one when removed)."""
     if not new.has("journal.parquet") or not old.has("journal.parquet"):
+        return pd.DataFrame(columns=ENTRY_COLUMNS)
+    if not (has_entries(new) and has_entries(old)):  # sumas y saldos: one synthetic entry per period, not entries
         return pd.DataFrame(columns=ENTRY_COLUMNS)
     with duckdb.connect() as con:
         params = {"new": str(new.file("journal.parquet")), "old": str(old.file("journal.parquet"))}

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from etl.store import Snapshot
+from etl.trial_balance_input import ACCOUNTING_SOURCE
 from portal import fmt
 from reports.redaction import Redaction
 
@@ -139,6 +140,12 @@ def count_entries(
     return sum(
         n for (by_account, description, n), d in zip(groups, shown, strict=True) if by_account or d == description
     )
+
+
+def has_entries(snapshot: Snapshot) -> bool:
+    """False when the company's accounting was loaded from trial balances (sumas y saldos): its journal lines are
+    one synthetic entry per period, so the Diario, the Mayor and every drill-down into entries have nothing to show."""
+    return snapshot.manifest.get("accounting_source") != ACCOUNTING_SOURCE
 
 
 def data_dates(snapshot: Snapshot) -> tuple[date | None, date | None]:

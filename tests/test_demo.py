@@ -24,7 +24,8 @@ from etl.demo.modules import CAMT053_BANKS
 
 UNTIL = date(2026, 3, 15)
 BIG_LINES = 20_000
-COMPANIES = ["levante", "norte", "labrasa", "mgarcia", "mediterraneo"]
+COMPANIES = ["levante", "norte", "labrasa", "mgarcia", "mediterraneo"]  # the companies that export a journal
+TRIAL_BALANCE_ONLY = ["olivo"]  # sumas y saldos workbooks, no journal (tests/test_trial_balance_input.py)
 CLOSED_YEARS = [2023, 2024, 2025]
 PENDING = {"pendiente", "remesado", "impagado", "devuelto"}
 AMOUNT_COMMA = re.compile(r"^\d{1,3}(\.\d{3})*,\d{2}$|^\d+,\d{2}$")
@@ -51,8 +52,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("demo")
     messages: list[str] = []
     codes = generate(dest, until=UNTIL, big_lines=BIG_LINES, progress=messages.append)
-    assert codes == [*COMPANIES, "grancorp"]
-    assert len(messages) == 6
+    assert codes == [*COMPANIES, *TRIAL_BALANCE_ONLY, "grancorp"]
+    assert len(messages) == 7
     return dest
 
 
@@ -152,6 +153,19 @@ def euros(text: str) -> int:
 # --- determinism and identifiers ------------------------------------------------------------------------------------
 
 
+def test_the_trial_balance_company_has_only_balances(demo: Path) -> None:
+    files = sorted(p.name for p in (demo / "olivo").iterdir())
+    # closed years at their 31/12 (before closing), the open year at each month end up to UNTIL (15/03/2026)
+    assert files == [
+        "empresa.json",
+        "sumas_y_saldos_2023.xlsx",
+        "sumas_y_saldos_2024.xlsx",
+        "sumas_y_saldos_2025.xlsx",
+        "sumas_y_saldos_2026-01.xlsx",
+        "sumas_y_saldos_2026-02.xlsx",
+    ]
+
+
 @pytest.mark.slow
 def test_a_second_run_writes_identical_bytes(demo: Path, tmp_path: Path) -> None:
     generate(tmp_path, until=UNTIL, big_lines=BIG_LINES)
@@ -163,7 +177,7 @@ def test_a_second_run_writes_identical_bytes(demo: Path, tmp_path: Path) -> None
 
 
 def test_company_identifiers_are_valid(demo: Path) -> None:
-    for code in [*COMPANIES, "grancorp"]:
+    for code in [*COMPANIES, *TRIAL_BALANCE_ONLY, "grancorp"]:
         info = json.loads((demo / code / "empresa.json").read_text(encoding="utf-8"))
         assert es_nif.is_valid(info["nif"]), code
         assert info["ejercicios"] == [2023, 2024, 2025, 2026]

@@ -536,7 +536,7 @@ def test_over_the_demo_the_only_vat_mismatch_is_norte_3t_2024(tmp_path_factory, 
     generate(settings.sources, until=date(2026, 3, 15))
     results = service.load_all(settings)
     assert {r.company: r.outcome for r in results} == dict.fromkeys(
-        ["labrasa", "levante", "mediterraneo", "mgarcia", "norte"], "published"
+        ["labrasa", "levante", "mediterraneo", "mgarcia", "norte", "olivo"], "published"
     )
     warned = [(r.company, p.message) for r in results for p in r.problems if p.rule.startswith("tax_")]
     assert warned == [

@@ -16,13 +16,17 @@ from auth import access, labour_blocks
 from etl.store import Snapshot, Store
 from portal import fmt
 from portal.settings import Settings
-from reports import export, ledger, periods, ratios, statements
+from reports import export, journal, ledger, periods, ratios, statements
 from reports.redaction import Redaction, redaction_for
 from views import _client, _tables, _ui
 
 MODULE = "contabilidad"
 DENIED = "No tiene acceso a estos datos."
 NO_DATA = "Todavía no hay datos contables publicados de esta empresa."
+NO_ENTRIES = (
+    "La contabilidad de esta empresa se ha cargado desde balances de sumas y saldos, sin asientos: "
+    "no hay mayor ni diario."
+)
 PERIOD_KINDS = {"year": "Año completo", "quarter": "Trimestre", "month": "Mes", "ytd": "Año hasta la fecha"}
 LEVELS = {"3": "3 dígitos", "4": "4 dígitos", "full": "Cuentas"}
 LEDGER_PAGE_SIZE = 100
@@ -442,6 +446,9 @@ def ledger_page(
 
 def ledger_card(books: Books, account: str, start: date, end: date, *, name: str) -> None:
     """One account's ledger card (opening, totals, closing, a page of lines) and the whole entry when one is chosen."""
+    if not journal.has_entries(books.snapshot):  # loaded from sumas y saldos: no entries to show
+        st.info(NO_ENTRIES)
+        return
     page_key = books.widget_key(f"{name}-page-{account}-{start}-{end}")
     page = int(st.session_state.get(page_key, 1))
     hidden = books.redaction

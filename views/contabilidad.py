@@ -107,6 +107,9 @@ with _ui.errors_shown():
     if snapshot is None:
         st.info("Todavía no hay datos contables publicados de esta empresa.")
         st.stop()
+    if not journal.has_entries(snapshot):
+        st.info(_accounting.NO_ENTRIES)
+        st.stop()
     st.subheader("Últimos asientos")
     text, start, end = filters(*journal.data_dates(snapshot))
     hide = _accounting.redaction_of(settings, engine, user, company, snapshot)

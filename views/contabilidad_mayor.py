@@ -7,7 +7,7 @@ from datetime import date
 import streamlit as st
 
 from portal import fmt
-from reports import export, ledger
+from reports import export, journal, ledger
 from views import _accounting, _ui
 
 EXCEL_MAX_ROWS = 1_048_576 - 10  # Excel's sheet limit, less the title, stamp and header rows
@@ -63,6 +63,9 @@ def whole_range_downloads(books: _accounting.Books, account: str, start: date, e
 
 
 books = _accounting.open_books("Mayor")
+if not journal.has_entries(books.snapshot):
+    st.info(_accounting.NO_ENTRIES)
+    st.stop()
 with _ui.errors_shown():
     first, last = _accounting.data_dates(books)
     text = st.text_input("Buscar cuenta por código o nombre", max_chars=60, key=books.widget_key("mayor-search"))

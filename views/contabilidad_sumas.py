@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from portal import fmt
-from reports import export
+from reports import export, journal
 from reports.redaction import Redaction
 from reports.trial_balance import trial_balance
 from views import _accounting, _ui
@@ -70,6 +70,11 @@ with _ui.errors_shown():
         ]
     )
     _accounting.show_table(pd.concat([rows, totals], ignore_index=True))
+    if not journal.has_entries(books.snapshot):
+        st.caption(
+            "Contabilidad cargada desde balances de sumas y saldos: las sumas de cada periodo son las variaciones de "
+            "los saldos entre un balance y el anterior, no las sumas brutas de los archivos."
+        )
     if trial.total_balance == 0:
         st.success(_ui.plain(f"Sumas iguales: debe y haber suman {fmt.money(trial.total_debit)}."))
     else:

@@ -1,4 +1,4 @@
-"""The demo firm: five client companies (plus an optional very large one) written as the firm's exports."""
+"""The demo firm: six client companies (plus an optional very large one) written as the firm's exports."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from etl.demo.firm import plan_invoices
 from etl.demo.journal import Simulator
 from etl.demo.model import FIRST_YEAR
 from etl.demo.modules import write_company
+from etl.demo.trial_balance import FORMAT as TRIAL_BALANCE_FORMAT
+from etl.demo.trial_balance import write_trial_balance_company
 
 BIG_COMPANY = "grancorp"
 
@@ -35,14 +37,19 @@ def generate(
         raise ValueError(f"until must be on or after 01/01/{FIRST_YEAR}")
     report = progress or (lambda _message: None)
     dest.mkdir(parents=True, exist_ok=True)
-    plan = plan_invoices(COMPANIES, until, seed)
+    # The firm's invoices go to the companies with a journal (a company with only trial balances has no invoices
+    # module, and leaving it out keeps the firm-wide series and the others' books as they were).
+    plan = plan_invoices(tuple(c for c in COMPANIES if c.journal_format != TRIAL_BALANCE_FORMAT), until, seed)
     codes = []
     for company in COMPANIES:
         report(f"Generando {company.code} ({company.name})…")
         folder = dest / company.code
         shutil.rmtree(folder, ignore_errors=True)
-        books = Simulator(company, until, seed, plan[company.code]).run()
-        write_company(books, folder, seed)
+        books = Simulator(company, until, seed, plan.get(company.code, [])).run()
+        if company.journal_format == TRIAL_BALANCE_FORMAT:  # no journal export: trial balances only
+            write_trial_balance_company(books, folder)
+        else:
+            write_company(books, folder, seed)
         codes.append(company.code)
     if big_lines:
         from etl.demo.big import write_big_company

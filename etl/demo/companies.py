@@ -1,8 +1,8 @@
-"""The demo firm and its five client companies, written as data."""
+"""The demo firm and its six client companies, written as data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -1170,7 +1170,25 @@ MEDITERRANEO = Company(
     shares=EUR("600000.00"),
 )
 
-COMPANIES: tuple[Company, ...] = (LEVANTE, NORTE, LABRASA, MGARCIA, MEDITERRANEO)
+# --- (f) Almazara El Olivo SL: its package exports no journal, only «sumas y saldos» (etl/demo/trial_balance.py) ---
+
+OLIVO = replace(
+    NORTE,
+    code="olivo",
+    name="Almazara El Olivo SL",
+    nif=cif("B", "2318642"),
+    activity="Fabricación de aceite de oliva (CNAE 1043)",
+    address="Carretera de Bailén km 4, 23740 Andújar (Jaén)",
+    journal_format="sumas_y_saldos",
+    with_chart=False,
+    banks=(Bank("5720001", iban("3067", "0023", "0012345678"), "Caja Rural de Jaén"),),
+    sales=(
+        Sales("7000000", D(4), (7, 10), (EUR("1100.00"), EUR("4600.00")), "Aceite de oliva virgen extra a granel"),
+        Sales("7000001", D(4), (1, 3), (EUR("650.00"), EUR("2400.00")), "Aceite envasado", series="B"),
+    ),
+)
+
+COMPANIES: tuple[Company, ...] = (LEVANTE, NORTE, LABRASA, MGARCIA, MEDITERRANEO, OLIVO)
 
 # Shareholders paid dividends by the companies that distribute profits (no withholding: a parent company).
 DIVIDEND_PAYEE = {"mediterraneo": ("Grupo Mediterráneo Holding SL", cif("B", "0399887"))}
