@@ -30,6 +30,7 @@ from etl.modules.taxes import MONTHS, QUARTERS, booked_vat, period_dates
 from etl.store import Snapshot
 from portal.fmt import date_es, money
 from reports import periods, tax_calendar, taxes
+from reports.journal import has_entries
 from reports.statements import data_range, month_end
 
 COLUMNS = ["date", "kind", "concept", "amount", "how"]
@@ -161,7 +162,10 @@ def _row(day: date, kind: str, concept: str, amount: Decimal, how: str) -> dict:
 
 
 def estimates(snapshot: Snapshot, today: date, end: date, *, taxes_too: bool, payroll_too: bool) -> pd.DataFrame:
-    """Every estimated payment between ``today`` and ``end``, by date (the kinds the reader may see)."""
+    """Every estimated payment between ``today`` and ``end``, by date (the kinds the reader may see); none for a
+    company loaded from trial balances, whose periods' net movements say nothing of the VAT or payroll booked."""
+    if not has_entries(snapshot):
+        return pd.DataFrame(columns=COLUMNS)
     rows = (tax_payments(snapshot, today, end) if taxes_too else []) + (
         payroll_payments(snapshot, today, end) if payroll_too else []
     )

@@ -29,6 +29,7 @@ import pandas as pd
 from etl.modules.taxes import period_dates, period_label
 from etl.store import Snapshot
 from reports import labour, taxes, treasury
+from reports.journal import has_entries
 from reports.statements import data_range
 
 LINE_COLUMNS = ["area", "key", "period", "label", "left_label", "left", "right_label", "right", "difference", "state"]
@@ -206,8 +207,12 @@ def cartera_lines(snapshot: Snapshot) -> list[dict]:
 
 
 def lines(snapshot: Snapshot) -> pd.DataFrame:
-    """Every reconciliation line of the company, by area."""
-    rows = vat_lines(snapshot) + withholding_lines(snapshot) + bank_lines(snapshot) + cartera_lines(snapshot)
+    """Every reconciliation line of the company, by area. A company loaded from trial balances (no entries) has
+    only the open items against the ledger: its periods' net movements cannot stand for the VAT, withholdings or
+    bank movements booked."""
+    rows = cartera_lines(snapshot)
+    if has_entries(snapshot):
+        rows = vat_lines(snapshot) + withholding_lines(snapshot) + bank_lines(snapshot) + rows
     return pd.DataFrame(rows, columns=LINE_COLUMNS)
 
 

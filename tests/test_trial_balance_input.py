@@ -425,3 +425,19 @@ def test_the_demo_company_loads_end_to_end_and_ties_out(tmp_path):
         assert pnl.unmapped == () and sheet.unmapped == ()
     february = balance_sheet(snap, date(2026, 2, 28), compare=False)
     assert february.check == 0
+
+
+def test_without_entries_there_is_nothing_to_reconcile_or_estimate_from_the_journal(snap, monkeypatch):
+    from datetime import date as day
+
+    from reports import cash_estimates, reconciliations
+
+    # Net movements per period cannot stand for the VAT, withholdings, bank or payroll booked: those lines and
+    # estimates are never asked for (stand-ins that would show if they were).
+    line = {"area": "iva", "key": "x", "period": "1T 2025", "label": "IVA", "left_label": "27", "left": None}
+    monkeypatch.setattr(reconciliations, "vat_lines", lambda _snapshot: [line])
+    monkeypatch.setattr(reconciliations, "bank_lines", lambda _snapshot: [{**line, "area": "bancos"}])
+    assert list(reconciliations.lines(snap)["area"]) == []  # no treasury either: nothing at all
+    row = {"date": day(2026, 1, 20), "kind": "impuestos", "concept": "303", "amount": D("1.00"), "how": "x"}
+    monkeypatch.setattr(cash_estimates, "tax_payments", lambda *_args: [row])
+    assert cash_estimates.estimates(snap, day(2026, 1, 5), day(2026, 4, 5), taxes_too=True, payroll_too=True).empty
