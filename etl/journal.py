@@ -10,14 +10,27 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from etl.contaplus import convert_dbf, dbf_files, is_contaplus
+from etl.journal_profiles import (
+    CONTAPLUS,
+    PORTAL,
+    PROFILE_KEY,
+    Canonical,
+    Profile,
+    convert_profile,
+    line_breaks_of,
+    profiles,
+    requested_profile,
+)
 from etl.problems import Problem, Severity, has_errors
 from etl.sources import CompanyInfo, display_name
 from etl.yearend import EntryClass, classify_year_end, entry_label
@@ -70,6 +83,8 @@ FIELD_LABELS = {
     "credit": "haber",
     "type": "tipo",
     "name": "descripción",
+    "amount": "importe",
+    "dh_key": "clave debe/haber",
 }
 # Bits of the working column `_work`: how each amount and the date were written.
 COMMA, POINT, THOUSANDS, MULTI_DOT = 1, 2, 4, 8  # debit in bits 0-3, credit in bits 4-7
@@ -98,6 +113,7 @@ class FileFormat:
     date_format: str  # 'dd/mm/aaaa', 'dd-mm-aaaa', 'aaaa-mm-dd', 'fecha de Excel', 'mixto' or '' (no dates)
     has_type_column: bool
     rows: int
+    profile: str = PORTAL  # 'portal' (the native layout), 'contaplus' or a profile of etl/profiles
 
 
 @dataclass
@@ -502,8 +518,7 @@ def xlsx_to_csv(path: Path, target: Path) -> _Workbook:
                     while cells and not cells[-1]:
                         cells.pop()
                     width = max(len(cells), 1)
-                    columns, _ = _match_columns(cells, JOURNAL_ALIASES)
-                    amounts = {columns[f] for f in ("debit", "credit") if f in columns}
+                    amounts = {i for i, cell in enumerate(cells) if normalize_header(cell) in _amount_headers()}
                 else:
                     cells = [_cell_text(value, exact=i in amounts) for i, value in enumerate(row)]
                     found.number_cells |= any(
@@ -514,6 +529,21 @@ def xlsx_to_csv(path: Path, target: Path) -> _Workbook:
     finally:
         book.close()
     return found
+
+
+@cache
+def _amount_headers() -> frozenset[str]:
+    """Headers of amount columns in the native layout and in every profile (their Excel numbers are kept exact)."""
+    native = {alias for name in ("debit", "credit") for alias in JOURNAL_ALIASES[name]}
+    packages = {
+        alias for p in profiles() for f in ("debit", "credit", "amount") for alias in _profile_aliases(p).get(f, ())
+    }
+    return frozenset(native | packages)
+
+
+def _profile_aliases(profile: Profile) -> dict[str, tuple[str, ...]]:
+    """A profile's headers in the reader's normalised form."""
+    return {name: tuple(normalize_header(h) for h in headers) for name, headers in profile.columns.items()}
 
 
 def _cell_text(value: object, *, exact: bool = False) -> str:
@@ -654,27 +684,88 @@ class _Loaded:
     breaks: list[tuple[int, int]] = field(default_factory=list)
     fmt: FileFormat | None = None
     decimal_fault: str = ""
+    detected: dict[str, Any] = field(default_factory=dict)  # FileFormat fields known from a package's format
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One journal file to load: a CSV or workbook, or a DIARIO.DBF (perhaps taken out of a ContaPlus backup)."""
+
+    path: Path  # the file to read (a working copy for a DBF inside a zip)
+    name: str  # display name for messages: «empresa/diario.csv», «empresa/copia.zip:EMP/DIARIO.DBF»
+
+
+def _units(files: Sequence[Path], workdir: Path, problems: list[Problem]) -> list[_Unit]:
+    """The files to load, a backup zip standing for each DIARIO.DBF it holds."""
+    units = []
+    for path in files:
+        if is_contaplus(path):
+            found, trouble = dbf_files(path, workdir, _counter)
+            problems += trouble
+            units += [_Unit(dbf, name) for dbf, name in found]
+        else:
+            units.append(_Unit(path, display_name(path)))
+    return units
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, path: Path, index: int, company: CompanyInfo, workdir: Path, problems: list[Problem]
+    con: duckdb.DuckDBPyConnection,
+    unit: _Unit,
+    index: int,
+    company: CompanyInfo,
+    workdir: Path,
+    problems: list[Problem],
+    wanted: str | None = None,
 ) -> _Loaded | None:
-    """Prepare one journal file (CSV or xlsx) and insert it; file-level problems go to ``problems``."""
-    readable, workbook = path, None
-    if path.suffix.lower() == ".xlsx":
+    """Prepare one journal file and insert it; file-level problems go to ``problems``.
+
+    A DIARIO.DBF is ContaPlus; a CSV or workbook is read in the native layout when its header fits, else in the
+    first profile whose columns it has (only profile ``wanted`` when empresa.json names one).
+    """
+    if unit.path.suffix.lower() == ".dbf":
+        canonical, encoding, found = convert_dbf(unit.path, unit.name, workdir / f"{_unique()}.dbf.csv")
+        problems += found
+        if canonical is None:
+            return None
+        detected = {"encoding": encoding, "separator": None, "decimal": "número dBase", "date_format": "fecha dBase"}
+        return _load_canonical(
+            con, canonical, unit, index, company, workdir, problems, {**detected, "profile": CONTAPLUS}
+        )
+    readable, workbook = unit.path, None
+    if unit.path.suffix.lower() == ".xlsx":
         readable = workdir / f"{_unique()}.xlsx.csv"
-        workbook = xlsx_to_csv(path, readable)
+        workbook = xlsx_to_csv(unit.path, readable)
         if workbook.problems:
             problems += workbook.problems
             return None
-    source, found = _prepared(readable, path, workdir, force_cp1252=False)
-    if source is None:
-        problems += found
-        return None
+    found: list[Problem] = []
+    if wanted in (None, PORTAL):
+        source, found = _prepared(readable, unit.name, workdir, force_cp1252=False)
+        if source is not None:
+            return _load_native(con, source, found, readable, unit.name, index, company, workdir, problems, workbook)
+        if wanted == PORTAL or not any(p.rule == "missing_column" for p in found):
+            problems += found
+            return None
+    return _load_profile(con, readable, unit, index, company, workdir, problems, workbook, wanted, found)
+
+
+def _load_native(
+    con: duckdb.DuckDBPyConnection,
+    source: CsvSource,
+    found: list[Problem],
+    readable: Path,
+    name: str,
+    index: int,
+    company: CompanyInfo,
+    workdir: Path,
+    problems: list[Problem],
+    workbook: _Workbook | None,
+) -> _Loaded | None:
+    """Insert a file in the native layout, straight from DuckDB's CSV reader."""
     rejects = _insert_csv(con, source, index, company, excel=workbook is not None)
     if rejects.encoding and source.encoding != "windows-1252" and workbook is None:  # not UTF-8 after 4 MB
         con.execute(f"DELETE FROM journal WHERE {FILE} = $file", {"file": index})
-        source, found = _prepared(readable, path, workdir, force_cp1252=True)
+        source, found = _prepared(readable, name, workdir, force_cp1252=True)
         if source is None:
             problems += found
             return None
@@ -688,12 +779,107 @@ def _load_file(
     return loaded
 
 
+def _load_profile(
+    con: duckdb.DuckDBPyConnection,
+    readable: Path,
+    unit: _Unit,
+    index: int,
+    company: CompanyInfo,
+    workdir: Path,
+    problems: list[Problem],
+    workbook: _Workbook | None,
+    wanted: str | None,
+    native: list[Problem],
+) -> _Loaded | None:
+    """Read a package's export with the first profile whose columns it has; none: say what was found and tried."""
+    text = _header_text(readable)
+    tried: list[tuple[Profile, list[str]]] = []
+    for profile in (p for p in profiles() if wanted in (None, p.name)):
+        aliases = _profile_aliases(profile)
+        missing = _map_header(text, aliases, profile.required)[4]
+        if missing:
+            tried.append((profile, missing))
+            continue
+        canonical, source, found = None, None, []
+        for force in (False, True):  # Windows-1252 past the first 4 MB shows up while converting
+            source, found = prepare_csv(readable, aliases, profile.required, workdir, force_cp1252=force)
+            if source is None:
+                break
+            try:
+                target = workdir / f"{_unique()}.profile.csv"
+                canonical = convert_profile(
+                    source.path, source.separator, source.header, source.columns, profile, target, unit.name
+                )
+                break
+            except UnicodeDecodeError:
+                continue
+        problems += [_renamed(p, unit.name) for p in found]
+        if canonical is None or source is None:
+            return None
+        numbers = workbook is not None and workbook.number_cells
+        detected = {
+            "encoding": "xlsx" if workbook is not None else source.encoding,
+            "separator": None if workbook is not None else source.separator,
+            "decimal": "número de Excel" if numbers else ("coma" if profile.decimal == "," else "punto"),
+            "date_format": "fecha de Excel" if workbook is not None and workbook.date_cells else profile.date_label,
+            "profile": profile.name,
+        }
+        return _load_canonical(con, canonical, unit, index, company, workdir, problems, detected)
+    names = next(csv.reader([text], delimiter=_map_header(text, JOURNAL_ALIASES, JOURNAL_REQUIRED)[0]), [])
+    columns = ", ".join(f"«{n.strip()}»" for n in names if n.strip()) or "ninguna"
+    attempts = "; ".join(f"{p.name} (faltan: {', '.join(FIELD_LABELS.get(f, f) for f in m)})" for p, m in tried)
+    if wanted:
+        message = f"el diario no tiene las columnas del formato «{wanted}» que indica empresa.json ({PROFILE_KEY}): "
+        message += f"{attempts}; columnas encontradas: {columns}"
+    else:
+        message = (
+            "las columnas no corresponden al diario del portal ni al de ningún programa de contabilidad conocido;"
+            f" columnas encontradas: {columns}; formatos probados: {PORTAL} (ver el mensaje anterior), {attempts}"
+        )
+    problems += native
+    problems.append(Problem("unknown_journal_format", message, file=unit.name, line=1))
+    return None
+
+
+def _header_text(path: Path) -> str:
+    """The first line of a file as text (UTF-8, else Windows-1252)."""
+    first = _head(path)[0].split(b"\n", 1)[0].rstrip(b"\r").removeprefix(codecs.BOM_UTF8)
+    try:
+        return first.decode("utf-8")
+    except UnicodeDecodeError:
+        return first.decode("cp1252", errors="replace")
+
+
+def _load_canonical(
+    con: duckdb.DuckDBPyConnection,
+    canonical: Canonical,
+    unit: _Unit,
+    index: int,
+    company: CompanyInfo,
+    workdir: Path,
+    problems: list[Problem],
+    detected: dict[str, Any],
+) -> _Loaded | None:
+    """Insert a canonical CSV written from another format; its rows keep the lines (or records) of the source."""
+    source, found = _prepared(canonical.path, unit.name, workdir, force_cp1252=False)
+    if source is None:
+        problems += found
+        return None
+    rejects = _insert_csv(con, source, index, company, excel=False)
+    problems += found + canonical.problems + rejects.problems
+    first, kept = con.execute(
+        f"SELECT coalesce(min(rowid), 0), count(*) FROM journal WHERE {FILE} = $file", {"file": index}
+    ).fetchone()
+    loaded = _Loaded(index, source, first, kept, rejects, None, detected=detected)
+    loaded.breaks = line_breaks_of(canonical.lines)
+    return loaded
+
+
 def _prepared(
-    readable: Path, original: Path, workdir: Path, *, force_cp1252: bool
+    readable: Path, name: str, workdir: Path, *, force_cp1252: bool
 ) -> tuple[CsvSource | None, list[Problem]]:
     """prepare_csv for a journal file, with messages naming the original file (not a working copy)."""
     source, found = prepare_csv(readable, JOURNAL_ALIASES, JOURNAL_REQUIRED, workdir, force_cp1252=force_cp1252)
-    name = display_name(original)
     if source is not None:
         source.file = name
     return source, [_renamed(p, name) for p in found]
@@ -862,6 +1048,8 @@ class _Checker:
             "type" in source.columns,
             rows,
         )
+        if item.detected:
+            item.fmt = replace(item.fmt, **item.detected)
         if rows == 0 and not item.rejects.bad:
             self.problems.append(
                 Problem("empty_file", "el archivo no contiene apuntes (solo la cabecera)", file=source.file)
@@ -1253,10 +1441,12 @@ def read_journal(
     loaded: list[_Loaded] = []
     con.execute(f"CREATE OR REPLACE TABLE journal ({JOURNAL_COLUMNS}, {WORK_COLUMNS})")
     checker = _Checker(con, company)
+    wanted, named = requested_profile(files[0].parent) if files else (None, [])
+    problems += named
     with tempfile.TemporaryDirectory(prefix="journal-") as tmp, insertion_order(con):
         workdir = Path(tmp)
-        for index, path in enumerate(files):
-            item = _load_file(con, path, index, company, workdir, problems)
+        for index, unit in enumerate(_units(files, workdir, problems)):
+            item = _load_file(con, unit, index, company, workdir, problems, wanted)
             if item is not None:
                 loaded.append(item)
         offset = _index_rows(con, loaded)

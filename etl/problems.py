@@ -60,6 +60,9 @@ RULE_LABELS = {
     "entry_multiple_dates": "Asiento con varias fechas",
     "date_outside_fiscal_years": "Fecha fuera de los ejercicios",
     "year_end_effect": "Asientos de fin de ejercicio",
+    "unknown_journal_format": "Diario en un formato no reconocido",
+    "journal_profile": "Perfil de diario desconocido",
+    "contaplus_pesetas": "ContaPlus: importes en pesetas",
     # sumas y saldos (etl/trial_balance_input.py)
     "tb_with_journal": "Diario y sumas y saldos a la vez",
     "tb_no_period": "Sumas y saldos: fecha del balance",
@@ -87,6 +90,15 @@ RULE_LABELS = {
     "tax_aeat_file": "Impuestos: fichero de la AEAT no válido",
     "tax_aeat_duplicate": "Impuestos: declaración repetida en ficheros de la AEAT",
     "tax_aeat_mismatch": "Impuestos: el fichero de la AEAT no coincide con presentaciones/casillas",
+    # libros registro de IVA
+    "vatbook_file": "Libros de IVA: archivo ilegible",
+    "vatbook_columns": "Libros de IVA: cabecera del libro",
+    "vatbook_row": "Libros de IVA: línea no válida",
+    "vatbook_quota": "Libros de IVA: cuota distinta de base × tipo",
+    "vatbook_total": "Libros de IVA: total distinto de base + cuotas",
+    "vatbook_deductible": "Libros de IVA: cuota deducible mayor que la soportada",
+    "vatbook_nif": "Libros de IVA: NIF no válido o ausente",
+    "vatbook_duplicate": "Libros de IVA: línea repetida",
     # tesorería
     "treasury_banks": "Tesorería: cuentas bancarias",
     "treasury_item": "Tesorería: vencimiento no válido",
@@ -137,6 +149,7 @@ RULE_LABELS = {
 }
 RULE_AREAS = {
     "tax": "Impuestos",
+    "vatbook": "Libros de IVA",
     "treasury": "Tesorería",
     "invoice": "Facturas",
     "labour": "Laboral",

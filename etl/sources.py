@@ -116,9 +116,16 @@ def company_folders(source_dir: Path) -> list[Path]:
 
 
 def journal_files(folder: Path) -> list[Path]:
-    """The journal exports of a company: ``diario*.csv`` and ``diario*.xlsx``, sorted by name."""
-    files = source_files(folder, suffixes=JOURNAL_SUFFIXES, recursive=False)
-    return [p for p in files if p.name.lower().startswith("diario")]
+    """The journal exports of a company, sorted by name: ``diario*.csv``, ``diario*.xlsx``, ContaPlus's
+    ``DIARIO.DBF`` (any case) and ContaPlus backups (``*.zip``, read for the DIARIO.DBF inside)."""
+    files = source_files(folder, suffixes=(*JOURNAL_SUFFIXES, ".dbf", ".zip"), recursive=False)
+    return [
+        p
+        for p in files
+        if (p.suffix.lower() in JOURNAL_SUFFIXES and p.name.lower().startswith("diario"))
+        or p.name.lower() == "diario.dbf"
+        or p.suffix.lower() == ".zip"
+    ]
 
 
 def chart_file(folder: Path) -> Path | None:

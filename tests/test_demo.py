@@ -26,6 +26,7 @@ UNTIL = date(2026, 3, 15)
 BIG_LINES = 20_000
 COMPANIES = ["levante", "norte", "labrasa", "mgarcia", "mediterraneo"]  # the companies that export a journal
 TRIAL_BALANCE_ONLY = ["olivo"]  # sumas y saldos workbooks, no journal (tests/test_trial_balance_input.py)
+PACKAGES = ["ebro", "duero"]  # ContaPlus and a3ECO journals (tests/test_journal_packages.py)
 CLOSED_YEARS = [2023, 2024, 2025]
 PENDING = {"pendiente", "remesado", "impagado", "devuelto"}
 AMOUNT_COMMA = re.compile(r"^\d{1,3}(\.\d{3})*,\d{2}$|^\d+,\d{2}$")
@@ -52,8 +53,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("demo")
     messages: list[str] = []
     codes = generate(dest, until=UNTIL, big_lines=BIG_LINES, progress=messages.append)
-    assert codes == [*COMPANIES, *TRIAL_BALANCE_ONLY, "grancorp"]
-    assert len(messages) == 7
+    assert codes == [*COMPANIES, *TRIAL_BALANCE_ONLY, *PACKAGES, "grancorp"]
+    assert len(messages) == 9
     return dest
 
 
@@ -177,7 +178,7 @@ def test_a_second_run_writes_identical_bytes(demo: Path, tmp_path: Path) -> None
 
 
 def test_company_identifiers_are_valid(demo: Path) -> None:
-    for code in [*COMPANIES, *TRIAL_BALANCE_ONLY, "grancorp"]:
+    for code in [*COMPANIES, *TRIAL_BALANCE_ONLY, *PACKAGES, "grancorp"]:
         info = json.loads((demo / code / "empresa.json").read_text(encoding="utf-8"))
         assert es_nif.is_valid(info["nif"]), code
         assert info["ejercicios"] == [2023, 2024, 2025, 2026]

@@ -536,7 +536,7 @@ def test_over_the_demo_the_only_vat_mismatch_is_norte_3t_2024(tmp_path_factory, 
     generate(settings.sources, until=date(2026, 3, 15))
     results = service.load_all(settings)
     assert {r.company: r.outcome for r in results} == dict.fromkeys(
-        ["labrasa", "levante", "mediterraneo", "mgarcia", "norte", "olivo"], "published"
+        ["duero", "ebro", "labrasa", "levante", "mediterraneo", "mgarcia", "norte", "olivo"], "published"
     )
     warned = [(r.company, p.message) for r in results for p in r.problems if p.rule.startswith("tax_")]
     assert warned == [
@@ -549,6 +549,8 @@ def test_over_the_demo_the_only_vat_mismatch_is_norte_3t_2024(tmp_path_factory, 
     store = Store(settings.stores)
     differing = []
     for code in store.companies():
+        if not reports.has_taxes(store.current(code)):
+            continue  # a company loaded from trial balances (olivo) carries no returns
         frame = reports.vat_vs_journal(store.current(code))
         assert frame["matches"].notna().all()  # every 303 of the demo lies inside its journal
         differing += [(code, int(r.year), r.period, r.output_difference) for r in frame.itertuples() if not r.matches]

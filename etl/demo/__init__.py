@@ -1,4 +1,4 @@
-"""The demo firm: six client companies (plus an optional very large one) written as the firm's exports."""
+"""The demo firm: eight client companies (plus an optional very large one) written as the firm's exports."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from etl.demo.companies import COMPANIES
+from etl.demo.companies import COMPANIES, PACKAGE_COMPANIES
 from etl.demo.firm import plan_invoices
 from etl.demo.journal import Simulator
 from etl.demo.model import FIRST_YEAR
@@ -16,6 +16,7 @@ from etl.demo.trial_balance import FORMAT as TRIAL_BALANCE_FORMAT
 from etl.demo.trial_balance import write_trial_balance_company
 
 BIG_COMPANY = "grancorp"
+PACKAGED = {c.code for c in PACKAGE_COMPANIES}
 
 
 def generate(
@@ -39,7 +40,9 @@ def generate(
     dest.mkdir(parents=True, exist_ok=True)
     # The firm's invoices go to the companies with a journal (a company with only trial balances has no invoices
     # module, and leaving it out keeps the firm-wide series and the others' books as they were).
-    plan = plan_invoices(tuple(c for c in COMPANIES if c.journal_format != TRIAL_BALANCE_FORMAT), until, seed)
+    # The companies with another package's journal are left out too, for the same reason.
+    billed = tuple(c for c in COMPANIES if c.journal_format != TRIAL_BALANCE_FORMAT and c.code not in PACKAGED)
+    plan = plan_invoices(billed, until, seed)
     codes = []
     for company in COMPANIES:
         report(f"Generando {company.code} ({company.name})…")

@@ -1188,7 +1188,38 @@ OLIVO = replace(
     ),
 )
 
-COMPANIES: tuple[Company, ...] = (LEVANTE, NORTE, LABRASA, MGARCIA, MEDITERRANEO, OLIVO)
+# --- (g) Talleres Ebro SL: ContaPlus; its journal is a backup zip with one DIARIO.DBF per year ---
+
+EBRO = replace(
+    NORTE,
+    code="ebro",
+    name="Talleres Ebro SL",
+    nif=cif("B", "5012347"),
+    activity="Mantenimiento y reparación de vehículos de motor (CNAE 4520)",
+    address="Polígono Cogullada, C/ Río Ebro 12, 50014 Zaragoza",
+    journal_format="contaplus",
+    with_chart=False,
+    banks=(Bank("5720001", iban("2085", "0100", "0123456789"), "Ibercaja"),),
+)
+
+# --- (h) Bodegas Duero SL: a3ECO; its journal is a listing with one amount and a D/H key per line ---
+
+DUERO = replace(
+    NORTE,
+    code="duero",
+    name="Bodegas Duero SL",
+    nif=cif("B", "4703218"),
+    activity="Elaboración de vinos (CNAE 1102)",
+    address="Carretera de Soria km 2, 47300 Peñafiel (Valladolid)",
+    journal_format="a3eco",
+    with_chart=False,
+    banks=(Bank("5720001", iban("2103", "0400", "0012345678"), "Unicaja"),),
+)
+
+# Companies whose journal is another package's export (after the others: they take no part in the firm's invoices).
+PACKAGE_COMPANIES = (EBRO, DUERO)
+
+COMPANIES: tuple[Company, ...] = (LEVANTE, NORTE, LABRASA, MGARCIA, MEDITERRANEO, OLIVO, *PACKAGE_COMPANIES)
 
 # Shareholders paid dividends by the companies that distribute profits (no withholding: a parent company).
 DIVIDEND_PAYEE = {"mediterraneo": ("Grupo Mediterráneo Holding SL", cif("B", "0399887"))}

@@ -42,6 +42,7 @@ class JournalFormat:
     english: bool = False
     per_year: bool = False
     xlsx: bool = False
+    package: str = ""  # 'contaplus' (backup zip with DIARIO.DBF) or 'a3eco' (one amount and a D/H key)
 
 
 JOURNAL_FORMATS = {
@@ -50,7 +51,10 @@ JOURNAL_FORMATS = {
     "c": JournalFormat(xlsx=True, kinds=KIND_WORDS),
     "d": JournalFormat(delimiter=",", decimal=".", iso_dates=True, english=True),
     "e": JournalFormat(delimiter="\t", kinds=KIND_LETTERS),
+    "contaplus": JournalFormat(package="contaplus"),
+    "a3eco": JournalFormat(encoding="cp1252", thousands=".", newline="\r\n", package="a3eco"),
 }
+A3ECO_HEADER = ("Fecha", "Asiento", "Cuenta", "Concepto", "Importe", "D/H")
 
 
 def amount_text(value: int, decimal: str = ",", thousands: str = "") -> str:
@@ -73,6 +77,12 @@ def day_text(value: date | None) -> str:
 
 def write_journal(folder: Path, rows: list[JournalRow], fmt: JournalFormat) -> list[Path]:
     """Write a company's journal in its format; returns the files written."""
+    if fmt.package == "contaplus":
+        return [write_contaplus_backup(folder / "copia_contaplus.zip", rows)]
+    if fmt.package == "a3eco":
+        path = folder / "diario.csv"
+        write_a3eco_csv(path, rows, fmt)
+        return [path]
     if fmt.xlsx:
         path = folder / "diario.xlsx"
         write_journal_xlsx(path, rows, fmt)
@@ -87,6 +97,45 @@ def write_journal(folder: Path, rows: list[JournalRow], fmt: JournalFormat) -> l
         write_journal_csv(path, [r for r in rows if r[0].year == year], fmt)
         paths.append(path)
     return paths
+
+
+def write_contaplus_backup(path: Path, rows: list[JournalRow]) -> Path:
+    """A ContaPlus backup: one DIARIO.DBF per fiscal year (ContaPlus keeps each year as a company), in EMP/<code>/.
+
+    The first record of each year is written twice, the copy marked deleted, as ContaPlus leaves deleted records.
+    """
+    from etl.demo.dbf import DIARIO_FIELDS, dbf_bytes
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for year in sorted({row[0].year for row in rows}):
+            records = [
+                {
+                    "ASIEN": number,
+                    "FECHA": day,
+                    "SUBCTA": account,
+                    "CONCEPTO": concept,
+                    "MONEDAUSO": "2",
+                    "EURODEBE": amount_text(debit, "."),
+                    "EUROHABER": amount_text(credit, "."),
+                }
+                for day, number, account, concept, debit, credit, _kind in rows
+                if day.year == year
+            ]
+            data = dbf_bytes(DIARIO_FIELDS, [records[0], *records], updated=date(year, 12, 31), deleted=frozenset({0}))
+            info = zipfile.ZipInfo(f"EMP/EBRO{year}/DIARIO.DBF", date_time=ZIP_STAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return path
+
+
+def write_a3eco_csv(path: Path, rows: list[JournalRow], fmt: JournalFormat) -> None:
+    """A journal as an a3ECO-style listing: one amount and a D/H key per line, amounts 1.234,56."""
+    with path.open("w", encoding=fmt.encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=fmt.delimiter, lineterminator=fmt.newline)
+        writer.writerow(A3ECO_HEADER)
+        for day, number, account, concept, debit, credit, _kind in rows:
+            key, value = ("D", debit) if debit else ("H", credit)
+            writer.writerow([day_text(day), number, account, concept, amount_text(value, ",", "."), key])
 
 
 def journal_header(fmt: JournalFormat) -> list[str]:
