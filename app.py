@@ -150,6 +150,15 @@ PAGES = (
         "views/impuestos.py", "Impuestos", "impuestos", ":material/receipt_long:", ("client",), "impuestos", "Impuestos"
     ),
     PageSpec(
+        "views/libros_iva.py",
+        "Libros de IVA",
+        "libros-iva",
+        ":material/library_books:",
+        ("client",),
+        "impuestos",
+        "Impuestos",
+    ),
+    PageSpec(
         "views/impuestos_calendario.py",
         "Calendario fiscal",
         "impuestos-calendario",

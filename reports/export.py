@@ -358,6 +358,53 @@ def statement_pdf(statement: Statement, *, firm: str, company: str, stamp: str) 
     return bytes(pdf.output())
 
 
+def table_pdf(table: pd.DataFrame, *, title: str, firm: str, company: str, stamp: str) -> bytes:
+    """A printable PDF (A4 landscape) of a table already in Spanish (text cells, '1.234,56 €'): the firm's header,
+    the title, the stamp, then the rows; each column as wide as its widest cell (shrunk to fit), header repeated on
+    every page, texts that end in '€' or '%' aligned right."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf.core_fonts_encoding = PDF_ENCODING
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_page()
+    pdf.set_font(PDF_FONT, "B", 11)
+    pdf.multi_cell(0, 6, _pdf_text(firm), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, "", 9)
+    pdf.multi_cell(0, 5, _pdf_text(company), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, "B", 13)
+    pdf.multi_cell(0, 7, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, "", 9)
+    pdf.multi_cell(0, 5, _pdf_text(stamp), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    heads = [_pdf_text(str(c)) for c in table.columns]
+    rows = [[_pdf_text("" if v is None else str(v)) for v in row] for row in table.itertuples(index=False)]
+    pdf.set_font(PDF_FONT, "B", PDF_SIZE - 1)
+    widths = [
+        max([pdf.get_string_width(h)] + [pdf.get_string_width(r[i]) for r in rows[:500]]) + 2 * pdf.c_margin + 1
+        for i, h in enumerate(heads)
+    ]
+    scale = min(1.0, pdf.epw / sum(widths))
+    widths = [w * scale for w in widths]
+
+    def header() -> None:
+        pdf.set_font(PDF_FONT, "B", PDF_SIZE - 1)
+        for width, head in zip(widths, heads, strict=True):
+            pdf.cell(width, PDF_LINE, head, border="B")
+        pdf.ln(PDF_LINE)
+        pdf.set_font(PDF_FONT, "", PDF_SIZE - 1)
+
+    header()
+    for row in rows:
+        if pdf.will_page_break(PDF_LINE):
+            pdf.add_page()
+            header()
+        for width, text in zip(widths, row, strict=True):
+            pdf.cell(width, PDF_LINE, text, align="R" if text.endswith(("€", "%")) else "L")
+        pdf.ln(PDF_LINE)
+    return bytes(pdf.output())
+
+
 def _present(value: Any) -> Any:
     """None for a missing amount (None or NaN), else the amount."""
     return None if value is None or pd.isna(value) else value

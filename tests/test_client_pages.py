@@ -207,6 +207,7 @@ def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
         "Cuadres",
         "Umbrales legales",
         "Impuestos",
+        "Libros de IVA",
         "Calendario fiscal",
         "Alertas",
         "Mi cuenta",
@@ -217,7 +218,8 @@ def test_the_menu_lists_the_modules_together_and_the_account_pages_last(world):
     assert sidebar_links(signed_in("ana")) == [
         "Inicio",
         *["Diario", "Pérdidas y ganancias", "Balance de situación", "Sumas y saldos", "Mayor", "Ratios"],
-        *["Cuadres", "Umbrales legales", "Impuestos", "Calendario fiscal", "Alertas", "Mi cuenta", "Contacto"],
+        *["Cuadres", "Umbrales legales", "Impuestos", "Libros de IVA", "Calendario fiscal"],
+        *["Alertas", "Mi cuenta", "Contacto"],
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from random import Random
 
 from etl.demo import rates
 from etl.demo.companies import DIVIDEND_PAYEE, FIRM_PARTY
-from etl.demo.firm import FirmInvoice, active
+from etl.demo.firm import VAT_RATE, FirmInvoice, active
 from etl.demo.ledger import Ledger
 from etl.demo.model import (
     FIRST_YEAR,
@@ -23,6 +24,7 @@ from etl.demo.model import (
     Loan,
     Party,
     Sales,
+    cif,
     month_end,
     pct,
     working_day,
@@ -35,6 +37,7 @@ P_OPEN, P_ADMIN, P_TRANSFER, P_OPS, P_PAYROLL, P_PAY, P_ADJUST, P_VAT, P_TAX, P_
 
 # Companies whose VAT return of one quarter deliberately leaves out the last sales invoice (see docs/sources.md).
 VAT_ANOMALY = {"norte": (2024, 3)}
+CONSUMERS = "VENTAS A CONSUMIDOR FINAL"  # the AEAT's name for simplified invoices with no recipient
 RETURN_FEE = 450  # bank fee for a returned direct debit, cents
 SALES_VAT = "4770000"
 INPUT_VAT = "4720000"
@@ -109,6 +112,23 @@ class VatBook:
     last_sale: tuple[Decimal, int, int, str] | None = None
 
 
+@dataclass(frozen=True)
+class BookedInvoice:
+    """An invoice with VAT as booked, for the VAT record books (etl/demo/vat_books.py)."""
+
+    book: str  # issued | received
+    day: date
+    number: str
+    nif: str  # empty for a daily summary of tickets (no recipient)
+    name: str
+    base: int
+    rate: Decimal
+    vat: int
+    withheld: int = 0
+    capital: bool = False  # a capital good (bien de inversión)
+    kind: str = "F1"  # F1 invoice; F4 a day's summary of simplified invoices (tickets)
+
+
 @dataclass
 class Withholdings:
     """Withholdings of one quarter for the 111 (work, professionals) and the 115 (rents)."""
@@ -134,6 +154,7 @@ class Books:
     firm_invoices: list[FirmInvoice]
     omitted_invoice: str | None
     sick_leaves: list[tuple[Employee, str, date, date | None]]
+    invoices: list[BookedInvoice] = field(default_factory=list)  # every invoice with VAT, in booking order
 
 
 class Simulator:
@@ -161,6 +182,7 @@ class Simulator:
         self.depreciated: dict[int, int] = {}
         self.omitted: str | None = None
         self.prepared: list[Filing] = []
+        self.invoices: list[BookedInvoice] = []
         self.tax_figures: dict[int, tuple[int, int, int]] = {}
         self._today = date(FIRST_YEAR, 1, 1)
         self.customer_weights = [p.weight for p in company.customers]
@@ -196,6 +218,7 @@ class Simulator:
             self.firm_invoices,
             self.omitted,
             self.sick_leaves(),
+            self.invoices,
         )
 
     def post(self, day: date, concept: str, *moves: tuple, n43: str = "99") -> None:
@@ -363,6 +386,9 @@ class Simulator:
         book.output[sales.vat][0] += base
         book.output[sales.vat][1] += vat
         book.last_sale = (sales.vat, base, vat, number)
+        self.invoices.append(
+            BookedInvoice("issued", day, number, customer.nif, customer.name, base, sales.vat, vat, withheld)
+        )
         self.withheld_by_clients[day.year] += withheld
         self.receivable(day, customer, number, total)
 
@@ -430,6 +456,11 @@ class Simulator:
         if expense.direct or expense.party is None:
             moves = ((expense.account, base), (INPUT_VAT, vat), (self.bank(expense.paid_from), -total))
             self.post(day, f"{expense.label} {day:%d/%m/%Y}", *moves, n43=expense.n43)
+            if vat:
+                self.counters["ticket"] += 1
+                nif, name = ticket_issuer(expense)
+                number = f"T{day:%y%m%d}-{self.counters['ticket']:05d}"
+                self.invoices.append(BookedInvoice("received", day, number, nif, name, base, expense.vat, vat))
             return
         party = expense.party
         self.counters[party.account] += 1
@@ -444,6 +475,10 @@ class Simulator:
         )
         if withheld:
             self.record_withholding(day, expense.withholding_account, party.nif, base, withheld)
+        if vat:
+            self.invoices.append(
+                BookedInvoice("received", day, document, party.nif, party.name, base, expense.vat, vat, withheld)
+            )
         self.payable(day, party, document, total, self.bank(expense.paid_from or party.bank), expense.n43)
 
     def record_withholding(self, day: date, account: str, nif: str, base: int, withheld: int) -> None:
@@ -498,6 +533,10 @@ class Simulator:
         self.vat_book(day).current[0] += invoice.base
         self.vat_book(day).current[1] += invoice.vat
         self.record_withholding(day, "4751000", party.nif, invoice.base, invoice.irpf)
+        received = BookedInvoice(
+            "received", day, invoice.number, party.nif, party.name, invoice.base, VAT_RATE, invoice.vat, invoice.irpf
+        )
+        self.invoices.append(received)
         item = Efecto(invoice.number, "pago", party, invoice.number, day, invoice.due, invoice.total, invoice.method)
         self.efectos.append(item)
         self.at(invoice.paid, P_OPS, self.pay, item, self.bank(), "04")
@@ -517,6 +556,15 @@ class Simulator:
         )
         self.vat_book(day).capital[0] += asset.cost
         self.vat_book(day).capital[1] += vat
+        self.counters[f"asset:{supplier.account}"] += (
+            1  # its own counter: the supplier's expense numbers stay as they were
+        )
+        document = f"I{supplier.account[-3:]}/{day:%y}-{self.counters[f'asset:{supplier.account}']:04d}"
+        self.invoices.append(
+            BookedInvoice(
+                "received", day, document, supplier.nif, supplier.name, asset.cost, Decimal(21), vat, capital=True
+            )
+        )
         self.post(
             day,
             f"Pago {asset.label} a {supplier.name}",
@@ -553,6 +601,10 @@ class Simulator:
             vat = part - base
             book.output[Decimal(10)][0] += base
             book.output[Decimal(10)][1] += vat
+            if part:
+                number = f"{'C' if label == 'contado' else 'T'}{day:%Y%m%d}"
+                summary = BookedInvoice("issued", day, number, "", CONSUMERS, base, Decimal(10), vat, kind="F4")
+                self.invoices.append(summary)
             concept = f"Ventas {label} {day:%d/%m/%Y}"
             if label == "contado":
                 self.post(day, concept, ("5700000", part), ("7000000", -base), (SALES_VAT, -vat))
@@ -1027,6 +1079,14 @@ class Simulator:
 
 
 # --- pure helpers ----------------------------------------------------------------------------------------------
+
+
+def ticket_issuer(expense: Expense) -> tuple[str, str]:
+    """NIF and name of the shop behind a purchase paid on the spot: the label's first part and a made-up NIF fixed by
+    it (the demo's companies name no supplier for these)."""
+    name = expense.label.split(" – ")[0]
+    digits = f"{zlib.crc32(name.encode()) % 10**7:07d}"
+    return cif("B", digits), name
 
 
 def lost(customer: Party, day: date) -> bool:

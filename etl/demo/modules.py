@@ -17,6 +17,7 @@ from etl.demo.journal import Books
 from etl.demo.model import FIRST_YEAR, Company
 from etl.demo.rates import CONTRACT_NAMES
 from etl.demo.taxes import BOX_LABELS, COUNT_BOXES, write_aeat_files
+from etl.demo.vat_books import write_vat_books
 from etl.demo.writers import (
     JOURNAL_FORMATS,
     BankMovement,
@@ -123,6 +124,7 @@ def write_company(books: Books, folder: Path, seed: int) -> None:
         used = sorted({row[2] for row in rows})
         write_table(folder / "plan_cuentas.csv", ("cuenta", "descripcion"), [(a, names[a]) for a in used])
     write_taxes(folder / "impuestos", books)
+    write_vat_books(folder / "impuestos" / "libros", books)
     write_labour(folder / "laboral", books)
     write_treasury(folder / "tesoreria", books)
     write_invoices(folder / "facturas", books)

@@ -40,6 +40,14 @@ class ModuleReader:
 
 def readers() -> tuple[ModuleReader, ...]:
     """The registered readers, in load order (imported here so each module's code stays in its own file)."""
-    from etl.modules import cases, documents, invoices, labour, taxes, treasury
+    from etl.modules import cases, documents, invoices, labour, taxes, treasury, vat_books
 
-    return (taxes.READER, labour.READER, treasury.READER, invoices.READER, cases.READER, documents.READER)
+    return (
+        taxes.READER,
+        vat_books.READER,
+        labour.READER,
+        treasury.READER,
+        invoices.READER,
+        cases.READER,
+        documents.READER,
+    )
