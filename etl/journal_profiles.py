@@ -78,6 +78,13 @@ def profiles() -> tuple[Profile, ...]:
     return tuple(sorted(found, key=lambda p: (p.order, p.name)))
 
 
+def format_label(name: str) -> str:
+    """The Spanish name of a journal format recorded in the manifest ('portal', 'contaplus' or a profile)."""
+    labels = {PORTAL: "Formato del portal", CONTAPLUS: "ContaPlus (DIARIO.DBF)"}
+    labels |= {p.name: p.label for p in profiles()}
+    return labels.get(name, name)
+
+
 def profile_names() -> list[str]:
     return [PORTAL, *(p.name for p in profiles())]
 

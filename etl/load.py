@@ -154,8 +154,8 @@ def _load(
             problems.append(both_inputs_problem(files, balances))
         if not files and not balances:
             message = (
-                "No hay ningún archivo de diario (diario*.csv o diario*.xlsx)"
-                " ni de sumas y saldos (sumas_y_saldos*.xlsx)"
+                "No hay ningún archivo de diario (diario*.csv, diario*.xlsx, DIARIO.DBF de ContaPlus o su copia"
+                " de seguridad .zip) ni de sumas y saldos (sumas_y_saldos*.xlsx)"
             )
             problems.append(Problem("no_journal", message, file=code))
             return _rejected(code, problems, 0)

@@ -112,6 +112,11 @@ def company_table(at: AppTest) -> list[dict]:
     return at.dataframe[0].value.to_dict("records")
 
 
+def table_with(at: AppTest, column: str):
+    """The first table on the page with ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 # --- signed out -----------------------------------------------------------------------------------------------
 
 
@@ -175,6 +180,8 @@ def test_right_password_opens_cargas_with_the_published_snapshot(settings):
     assert row["Publicación"] == "Automático" and row["Pendiente de publicar"] == "—"
     assert [b.label for b in at.sidebar.button] == ["Cerrar sesión"]
     assert "Ana García" in texts(at)
+    [journal] = table_with(at, "Formato").to_dict("records")  # what the load detected in the journal file
+    assert (journal["Formato"], journal["Codificación"], journal["Líneas"]) == ("Formato del portal", "utf-8", "3")
     assert users.get_user(engine(settings), "ana")["last_login_at"] is not None
 
 
@@ -229,7 +236,7 @@ def test_load_now_queues_a_load_that_a_worker_runs(settings):
     assert not at.exception
     assert current_id(settings) == before  # queued, not run inside the web process
     assert "acme: carga en cola" in at.success[0].value.replace("\\", "")
-    queue = at.dataframe[1].value
+    queue = table_with(at, "Pedida por")
     assert list(queue["Estado"]) == ["en cola"] and list(queue["Empresas"]) == ["acme"]
     assert list(queue["Pedida por"]) == ["ana"]
     button(at, "Cargar ahora").click().run()
@@ -249,12 +256,12 @@ def test_every_validation_message_of_a_run_is_listed(settings):
     [result] = service.load_all(settings, companies=["beta"])
     assert result.outcome == "rejected"
     at = signed_in()
-    runs = at.dataframe[1].value
+    runs = table_with(at, "Resultado")
     assert list(runs["Empresa"])[:2] == ["beta", "acme"]
     assert list(runs["Resultado"])[:2] == ["rechazada", "publicada"]
     [picker] = [s for s in at.selectbox if s.label.startswith("Mensajes")]
     picker.set_value(result.run_id).run()
-    problems = at.dataframe[2].value
+    problems = table_with(at, "Gravedad")
     expected = service.run_problems(settings, result.run_id)
     assert len(problems) == len(expected) >= 1
     assert list(problems["Mensaje"]) == [p["message"] for p in expected]

@@ -18,7 +18,7 @@ from etl.demo.dbf import DIARIO_FIELDS, DbfField, dbf_bytes
 from etl.demo.journal import Simulator
 from etl.demo.modules import journal_rows, write_company
 from etl.journal import JournalResult, read_journal
-from etl.journal_profiles import parse_amount, profiles
+from etl.journal_profiles import format_label, parse_amount, profiles
 from etl.sources import CompanyInfo, journal_files
 from etl.store import Store
 from portal.settings import Settings, load_settings
@@ -162,6 +162,8 @@ def write(tmp_path: Path, text: str, name: str = "diario.csv", encoding: str = "
 
 def test_profiles_are_tried_in_their_documented_order():
     assert [p.name for p in profiles()] == ["holded", "a3eco", "odoo"]
+    labels = [format_label(n) for n in ("portal", "contaplus", "a3eco", "odoo")]  # as staff see them on Cargas
+    assert labels == ["Formato del portal", "ContaPlus (DIARIO.DBF)", "a3ECO / a3ASESOR", "Odoo (apuntes contables)"]
 
 
 def test_holded_separate_debit_and_credit(con, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from etl import jobs, service
+from etl.journal_profiles import PORTAL, format_label
 from portal import clock, fmt
 from views import _ui
 
@@ -45,6 +46,28 @@ def company_actions(settings, status, actor: str) -> None:
         st.session_state[ROLLBACK_KEY] = status.code
     if st.session_state.get(ROLLBACK_KEY) == status.code:
         confirm_rollback(settings, status, actor)
+
+
+def journal_formats(status) -> None:
+    """What the published load detected in each journal file: format (package), encoding, separators, lines."""
+    formats = status.current.manifest.get("formats", []) if status.current is not None else []
+    if not formats:
+        return
+    separators = {";": "punto y coma", ",": "coma", "\t": "tabulador", "|": "barra vertical"}
+    rows = [
+        {
+            "Archivo": f["file"],
+            "Formato": format_label(f.get("profile", PORTAL)),
+            "Codificación": f["encoding"],
+            "Separador": separators.get(f["separator"], f["separator"] or fmt.EMPTY),
+            "Decimales": f["decimal"],
+            "Fechas": f["date_format"] or fmt.EMPTY,
+            "Líneas": fmt.integer(f["rows"]),
+        }
+        for f in formats
+    ]
+    st.caption("Archivos del diario de la versión publicada y el formato detectado en cada uno")
+    st.dataframe(rows, hide_index=True)
 
 
 def confirm_rollback(settings, status, actor: str) -> None:
@@ -138,6 +161,7 @@ with _ui.errors_shown():
         st.dataframe(_ui.company_rows(list(statuses.values())), hide_index=True)
         code = st.selectbox("Empresa", list(statuses), format_func=lambda c: f"{c} — {statuses[c].name}")
         company_actions(settings, statuses[code], user["username"])
+        journal_formats(statuses[code])
 with _ui.errors_shown():
     queue_and_running(settings)
 with _ui.errors_shown():
