@@ -308,22 +308,8 @@ def statement_pdf(statement: Statement, *, firm: str, company: str, stamp: str) 
     The amount columns are as wide as their widest amount or header word (headers wrap inside their column, never
     into the next one); each line is indented one step per level of its ``depth``, totals included; long labels wrap.
     """
-    from fpdf import FPDF
 
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.core_fonts_encoding = PDF_ENCODING
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font(PDF_FONT, "B", 11)
-    pdf.multi_cell(0, 6, _pdf_text(firm), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FONT, "", 9)
-    pdf.multi_cell(0, 5, _pdf_text(company), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font(PDF_FONT, "B", 13)
-    pdf.multi_cell(0, 7, _pdf_text(statement.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FONT, "", 9)
-    pdf.multi_cell(0, 5, _pdf_text(f"{statement.label} · {stamp}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
+    pdf = _pdf_page("P", 15, firm, company, statement.title, f"{statement.label} · {stamp}", gap=3)
     compare = statement.prior_label is not None
     heads = [statement.label] + ([statement.prior_label or ""] if compare else [])
     columns = [[money(_present(row.amount)) for row in statement.lines.itertuples()]]
@@ -362,21 +348,7 @@ def table_pdf(table: pd.DataFrame, *, title: str, firm: str, company: str, stamp
     """A printable PDF (A4 landscape) of a table already in Spanish (text cells, '1.234,56 €'): the firm's header,
     the title, the stamp, then the rows; each column as wide as its widest cell (shrunk to fit), header repeated on
     every page, texts that end in '€' or '%' aligned right."""
-    from fpdf import FPDF
-
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.core_fonts_encoding = PDF_ENCODING
-    pdf.set_auto_page_break(auto=True, margin=12)
-    pdf.add_page()
-    pdf.set_font(PDF_FONT, "B", 11)
-    pdf.multi_cell(0, 6, _pdf_text(firm), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FONT, "", 9)
-    pdf.multi_cell(0, 5, _pdf_text(company), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FONT, "B", 13)
-    pdf.multi_cell(0, 7, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FONT, "", 9)
-    pdf.multi_cell(0, 5, _pdf_text(stamp), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
+    pdf = _pdf_page("L", 12, firm, company, title, stamp, gap=0)
     heads = [_pdf_text(str(c)) for c in table.columns]
     rows = [[_pdf_text("" if v is None else str(v)) for v in row] for row in table.itertuples(index=False)]
     pdf.set_font(PDF_FONT, "B", PDF_SIZE - 1)
@@ -387,22 +359,50 @@ def table_pdf(table: pd.DataFrame, *, title: str, firm: str, company: str, stamp
     scale = min(1.0, pdf.epw / sum(widths))
     widths = [w * scale for w in widths]
 
-    def header() -> None:
-        pdf.set_font(PDF_FONT, "B", PDF_SIZE - 1)
-        for width, head in zip(widths, heads, strict=True):
-            pdf.cell(width, PDF_LINE, head, border="B")
-        pdf.ln(PDF_LINE)
-        pdf.set_font(PDF_FONT, "", PDF_SIZE - 1)
-
-    header()
-    for row in rows:
-        if pdf.will_page_break(PDF_LINE):
+    def line(texts: list[str], bold: bool) -> None:
+        """One row; a text wider than its column wraps inside it (the row grows), never over the next column."""
+        pdf.set_font(PDF_FONT, "B" if bold else "", PDF_SIZE - 1)
+        count = max(
+            len(pdf.multi_cell(w, PDF_LINE, t, dry_run=True, output="LINES"))
+            for w, t in zip(widths, texts, strict=True)
+        )
+        if pdf.will_page_break(PDF_LINE * count):
             pdf.add_page()
-            header()
-        for width, text in zip(widths, row, strict=True):
-            pdf.cell(width, PDF_LINE, text, align="R" if text.endswith(("€", "%")) else "L")
-        pdf.ln(PDF_LINE)
+            if not bold:
+                line(heads, True)
+                pdf.set_font(PDF_FONT, "", PDF_SIZE - 1)
+        top, x = pdf.get_y(), pdf.l_margin
+        for width, text in zip(widths, texts, strict=True):
+            align = "R" if not bold and text.endswith(("€", "%")) else "L"
+            pdf.set_xy(x, top)
+            pdf.multi_cell(width, PDF_LINE, text, align=align, border="B" if bold else 0, new_x="RIGHT", new_y="TOP")
+            x += width
+        pdf.set_xy(pdf.l_margin, top + PDF_LINE * count)
+
+    line(heads, True)
+    for row in rows:
+        line(row, False)
     return bytes(pdf.output())
+
+
+def _pdf_page(orientation: str, margin: float, firm: str, company: str, title: str, subtitle: str, *, gap: float):
+    """A new A4 document with the firm's header: firm, company, (gap), title and subtitle."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation=orientation, unit="mm", format="A4")
+    pdf.core_fonts_encoding = PDF_ENCODING
+    pdf.set_auto_page_break(auto=True, margin=margin)
+    pdf.add_page()
+    for size, height, text in ((11, 6, firm), (9, 5, company)):
+        pdf.set_font(PDF_FONT, "B" if size == 11 else "", size)
+        pdf.multi_cell(0, height, _pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(gap)
+    pdf.set_font(PDF_FONT, "B", 13)
+    pdf.multi_cell(0, 7, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, "", 9)
+    pdf.multi_cell(0, 5, _pdf_text(subtitle), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    return pdf
 
 
 def _present(value: Any) -> Any:

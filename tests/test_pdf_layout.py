@@ -15,6 +15,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fpdf import FPDF
 
@@ -28,6 +29,7 @@ from reports.statements import balance_sheet, calendar_of, profit_and_loss
 from tests.reports_books import JOURNAL, load_company
 
 A4_WIDTH = 595.28  # points
+A4_LANDSCAPE_WIDTH = 841.89
 MARGIN = 28.35  # fpdf's default 10 mm margin, in points
 MM = 72 / 25.4  # points per millimetre
 STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
@@ -97,10 +99,10 @@ def the(found: list[Run], text: str) -> Run:
     return run
 
 
-def assert_nothing_overlaps(found: list[Run]) -> None:
+def assert_nothing_overlaps(found: list[Run], page_width: float = A4_WIDTH) -> None:
     """No two texts on one line share a point (0,5 pt of air at least), and every text is inside the margins."""
     for run in found:
-        assert run.x >= MARGIN - 0.01 and run.right <= A4_WIDTH - MARGIN + 0.01, run
+        assert run.x >= MARGIN - 0.01 and run.right <= page_width - MARGIN + 0.01, run
     for index, one in enumerate(found):
         for other in found[index + 1 :]:
             if one.page == other.page and abs(one.y - other.y) < max(one.size, other.size):
@@ -257,3 +259,26 @@ def test_a_demo_invoice_pdf_shows_every_label_whole(tmp_path):
     line = the(found, "Confección de nóminas y seguros sociales 02/2023")
     assert on_line(found, line) == [line.text, "5", "18,00", "90,00"]
     assert_nothing_overlaps(found)
+
+
+def test_a_table_pdf_wraps_a_long_cell_inside_its_column_and_repeats_the_header():
+    # A received-invoices book: a supplier name far wider than its share of the landscape page.
+    name = (
+        "Suministros Industriales y Mantenimiento Integral de Maquinaria Agrícola del Valle del Ebro y de sus"
+        " Afluentes, Sociedad Limitada Unipersonal"
+    )
+    rows = [
+        ("01/02/2026", f"F-{n:04d}", name if n == 3 else "Proveedor SL", "1.000,00 €", "21 %", "210,00 €")
+        for n in range(60)
+    ]
+    table = pd.DataFrame(rows, columns=["Fecha", "Factura", "Proveedor", "Base imponible", "Tipo", "Cuota"])
+    data = export.table_pdf(table, title="Libro de facturas recibidas 2026", firm="Despacho", company="Ebro", stamp="1")
+    found = runs(data)
+    assert_nothing_overlaps(found, page_width=A4_LANDSCAPE_WIDTH)
+    column = next(r.x for r in found if r.text == "Proveedor")
+    parts = [r.text for r in found if abs(r.x - column) < 0.5 and r.text not in ("Proveedor", "Proveedor SL")]
+    assert " ".join(parts) == name  # wrapped inside its column, every word kept
+    pages = max(r.page for r in found)
+    assert pages >= 2 and sum(r.text == "Proveedor" for r in found) == pages  # the header on every page
+    amounts = [r for r in found if r.text == "210,00 €"]
+    assert len(amounts) == 60 and len({round(r.right, 1) for r in amounts}) == 1  # right-aligned in one column
