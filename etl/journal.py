@@ -526,6 +526,9 @@ def xlsx_to_csv(path: Path, target: Path) -> _Workbook:
                     )
                 found.date_cells |= any(isinstance(value, date) for value in row)
                 writer.writerow((cells + [""] * width)[:width])
+    except Exception as exc:  # read-only sheets are parsed while iterating: a damaged sheet fails here
+        message = f"no se puede leer la hoja del libro Excel: {exc}"
+        found.problems.append(Problem("unreadable_file", message, file=display_name(path)))
     finally:
         book.close()
     return found

@@ -16,7 +16,6 @@ import csv
 import io
 import itertools
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -194,7 +193,7 @@ def _read_file(path: Path, company: CompanyInfo) -> tuple[_File | None, list[Pro
     name = display_name(path)
     try:
         cells, encoding, separator = _cells(path)
-    except (OSError, zipfile.BadZipFile, ValueError, KeyError) as exc:
+    except Exception as exc:  # a damaged workbook: openpyxl raises many kinds, also while reading a sheet's rows
         return None, [Problem("unreadable_file", f"no se puede leer el archivo: {exc}", file=name)], 0
     found = _find_header(cells)
     if found is None:

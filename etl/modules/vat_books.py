@@ -524,6 +524,9 @@ def workbook_sheets(path: Path, problems: list[Problem]) -> list[Sheet]:
             Sheet(name, sheet.title, [(n, list(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), start=1)])
             for sheet in book.worksheets
         ]
+    except Exception as exc:  # read-only sheets are parsed while iterating: a damaged sheet fails here
+        problems.append(Problem("vatbook_file", f"No se puede leer una hoja del libro Excel: {exc}", file=name))
+        return []
     finally:
         book.close()
 
