@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -14,20 +13,7 @@ from portal.db import get_engine
 from portal.errors import PortalError
 from portal.settings import load_settings
 from views import _client, _ui, acceso
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """A page of the portal and who may open it."""
-
-    path: str
-    title: str
-    url_path: str
-    icon: str
-    roles: tuple[str, ...]
-    module: str | None = None  # a client module (access.MODULES): the page exists only for users holding it
-    section: str = ""  # the sidebar heading the page is listed under ("" : none)
-
+from views._pages import PageSpec  # a class defined here would be built again on every run (app.py is exec'd)
 
 # The one table of pages: every URL is registered in every state, so a forbidden or signed-out visit
 # runs a stub instead of the page (and never shows Streamlit's "Page not found" modal).

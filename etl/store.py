@@ -125,6 +125,17 @@ class _Held:
 _guard = threading.Lock()
 _held: dict[str, _Held] = {}  # lock file path -> holder (this process only)
 _active_tmp: set[str] = set()  # .tmp dirs of writers alive in this process (cleanup() must not remove them)
+_published: dict[tuple[str, str], tuple[tuple, Snapshot]] = {}  # (store root, company) -> (file stamps, CURRENT)
+
+
+def _file_stamps(*paths: Path) -> tuple | None:
+    """Device, inode, modification time and size of each file (following links); None when one is missing."""
+    try:
+        return tuple((s.st_dev, s.st_ino, s.st_mtime_ns, s.st_size) for s in map(os.stat, paths))
+    except OSError:
+        return None
+
+
 _inherited: list[Any] = []  # cluster-lock connections a forked child got from its parent: kept, never closed
 
 
@@ -590,9 +601,26 @@ class Store:
         return None if data is None else str(data["snapshot_id"])
 
     def current(self, company: str) -> Snapshot | None:
-        """The published snapshot, or None when nothing was ever published."""
+        """The published snapshot, or None when nothing was ever published.
+
+        Read on every click of every page: the checked reading (pointer, folder checks, manifest) is kept per store
+        and company and served again while the pointer and the manifest files are the very same files (device,
+        inode, modification time, size); a publication or rollback replaces the pointer, so the next call reads again.
+        """
+        if not isinstance(company, str) or not is_company_code(company):
+            raise StoreError(f"Código de empresa no válido: {company!r}")
+        key = (str(self.root), company)
+        kept = _published.get(key)
+        if kept is not None and kept[0] == _file_stamps(self.root / company / CURRENT, kept[1].path / MANIFEST):
+            return kept[1]
         snapshot_id = self._pointer_id(company, CURRENT)
-        return None if snapshot_id is None else self.snapshot(company, snapshot_id)
+        if snapshot_id is None:
+            return None
+        stamps = _file_stamps(self.root / company / CURRENT, self._snapshots_dir(company) / snapshot_id / MANIFEST)
+        snapshot = self.snapshot(company, snapshot_id)
+        if stamps is not None:  # taken before reading: a pointer replaced meanwhile differs at the next call
+            _published[key] = (stamps, snapshot)
+        return snapshot
 
     def pending(self, company: str) -> Snapshot | None:
         """The staged snapshot awaiting staff approval, or None."""

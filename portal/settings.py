@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -141,7 +142,17 @@ class Settings:
     @property
     def db_url(self) -> str:
         """SQLAlchemy URL of the portal database."""
-        return self.database_url or f"sqlite:///{(self.data_dir / 'portal.db').resolve()}"
+        return self.database_url or f"sqlite:///{_resolved(self.data_dir / 'portal.db')}"
+
+
+def _resolved(path: Path) -> Path:
+    """The absolute path with links followed, resolved once per process (settings are read on every click)."""
+    return _resolved_absolute(path.absolute())  # absolute() reads no disk; a relative path keys on today's cwd
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_absolute(path: Path) -> Path:
+    return path.resolve()
 
 
 class SettingsError(PortalError):

@@ -288,6 +288,34 @@ def test_rollback_walks_back_the_history(store: Store) -> None:
     assert store.current("ACME") == a
 
 
+def test_current_is_read_once_and_again_when_its_files_change(store: Store, tmp_path: Path, monkeypatch) -> None:
+    """The published snapshot is kept per store and company while its pointer and manifest are the same files."""
+    a, b = make_snapshot(store, tag="a"), make_snapshot(store, tag="b")
+    store.publish("ACME", a.snapshot_id)
+    assert store.current("ACME") == a
+    reads: list[str] = []
+    real = Store._read_pointer
+    monkeypatch.setattr(Store, "_read_pointer", lambda self, c, n: reads.append(n) or real(self, c, n))
+    assert store.current("ACME") is store.current("ACME")
+    assert reads == []  # served again without reading
+    store.publish("ACME", b.snapshot_id)  # the pointer is replaced: read again at the next call
+    assert store.current("ACME") == b
+    assert store.rollback("ACME") == a.snapshot_id
+    assert store.current("ACME") == a
+    assert len(reads) >= 2
+    other = tmp_path / "other-store"
+    shutil.copytree(store.root, other)
+    assert Store(other).current("ACME").path == other / "ACME" / "snapshots" / a.snapshot_id  # not the first store's
+    (a.path / "manifest.json").write_text("{", encoding="utf-8")  # damaged in place: read again and refused
+    with pytest.raises(StoreError, match="está dañado"):
+        store.current("ACME")
+    shutil.rmtree(a.path)
+    with pytest.raises(StoreError, match="no existe o está incompleta"):
+        store.current("ACME")
+    with pytest.raises(StoreError, match="Código de empresa no válido"):
+        store.current("../ACME")
+
+
 def test_rollback_skips_snapshots_deleted_by_hand(store: Store) -> None:
     a, b, c = (make_snapshot(store, tag=t) for t in "abc")
     for snap in (a, b, c):

@@ -165,8 +165,8 @@ def expense_figure(
 
 def drill_down(books: _accounting.Books, statement: statements.Statement, period: periods.Period, picked: str | None):
     """Statement line → its accounts → an account's ledger card for the period → an entry."""
-    lines = statement.lines[(statement.lines["kind"] == "accounts") & (statement.lines["amount"] != 0)]
-    labels = dict(zip(lines["line_code"], lines["label"], strict=True))
+    columns = (statement.lines[c].tolist() for c in ("line_code", "label", "kind", "amount"))
+    labels = {code: label for code, label, kind, amount in zip(*columns, strict=True) if kind == "accounts" and amount}
     line_key = books.widget_key(f"pyg-line-{_accounting.spec_of(period)}")
     if picked in labels and st.session_state.get(line_key + "-picked") != picked:
         st.session_state[line_key] = picked  # a row clicked in the table chooses the line below
