@@ -28,6 +28,7 @@ PAGES = {  # url path -> what must be on screen
 }
 FLOOR = ("Suelo", ".js-plotly-plot")  # bench/floor_app.py: its title, then its chart drawn (its table comes first)
 TIMEOUT_MS = 120_000
+WARMED = "Primeras pantallas preparadas"  # views/_warm.py's report in the server log
 
 
 def visit(page, url: str, heading: str, selector: str) -> float:
@@ -39,29 +40,44 @@ def visit(page, url: str, heading: str, selector: str) -> float:
     return time.perf_counter() - started
 
 
+def wait_for_line(log: Path, text: str, timeout: float = 600.0) -> None:
+    """Wait until the server's log has a line with ``text`` (the warmer's report: the first screens are built)."""
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text(encoding="utf-8", errors="replace"):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"el servidor no escribió «{text}» en {timeout:.0f} s (véase {log})")
+        time.sleep(0.2)
+
+
 def one_round(data: Path, company: str, workdir: Path) -> dict[str, float]:
-    """Three visits of each page: in a new browser on a new server process; in the same browser (its HTTP cache
+    """Four visits of each page: in a new browser on a new server process; in the same browser (its HTTP cache
     holds Streamlit's bundles, Plotly's included) on another new server process on the same address (what a
-    returning client meets after a publication or a restart); and again (warm server and browser)."""
+    returning client meets after a publication or a restart); the same on a new server process whose warmer has
+    built the first screens (views/_warm.py; the two before run with it off); and again (warm server and browser)."""
     from playwright.sync_api import sync_playwright
 
     portal = Portal({"PORTAL_DATA_DIR": str(data)})
     cookies = portal.cookies(portal.user_for(company))
-    port, env, log = free_port(), {"PORTAL_DATA_DIR": str(data)}, workdir / "cold-portal.log"
+    port, log = free_port(), workdir / "cold-portal.log"
+    cold = {"PORTAL_DATA_DIR": str(data), "PORTAL_WARM_COMPANIES": "0"}  # nothing built before the visit
     found: dict[str, float] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="es-ES")
         page = context.new_page()
-        for when in ("navegador nuevo, servidor nuevo", "servidor nuevo", "caliente"):
+        running = None
+        for when in ("navegador nuevo, servidor nuevo", "servidor nuevo", "servidor nuevo, preparado", "caliente"):
             if when != "caliente":
-                running = server(portal_command(), env, log, port)
+                if running is not None:
+                    running.__exit__(None, None, None)
+                warm = when.endswith("preparado")
+                running = server(portal_command(), {"PORTAL_DATA_DIR": str(data)} if warm else cold, log, port)
                 url, _pid = running.__enter__()
+                if warm:
+                    wait_for_line(log, WARMED)
                 context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
             for path, (heading, selector) in PAGES.items():
                 found[f"{path} ({when})"] = visit(page, f"{url}/{path}", heading, selector)
-            if when == "navegador nuevo, servidor nuevo":
-                running.__exit__(None, None, None)
         running.__exit__(None, None, None)
         # The floor in a new browser of its own, the same three ways: what any Streamlit page with a table and a
         # Plotly chart costs on this machine.

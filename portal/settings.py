@@ -96,6 +96,12 @@ class Settings:
         "How often the worker (python -m etl worker) looks for e-mails waiting in the outbox to try them again.",
         60.0,
     )
+    warm_companies: int = setting(
+        "PORTAL_WARM_COMPANIES",
+        "How many companies, the most recently published first, each portal process prepares the first P&L and "
+        "Diario of at start-up and after each publication (0: none; each costs memory in the process's caches).",
+        20,
+    )
     demo_mailbox: Path | None = setting(
         "PORTAL_DEMO_MAILBOX",
         "Folder of the demo's local mail catcher (python -m ops mailbox): staff read its messages on the page Correo. "

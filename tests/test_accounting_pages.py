@@ -24,6 +24,7 @@ from tests.test_security import (
     everything_drawn,
     make_world,
     open_page,
+    open_tab,
     request_url_path,
     signed_in,
     texts,
@@ -113,6 +114,11 @@ def page_of(username: str, page: str):
     return open_page(signed_in(username), page)
 
 
+def pyg_tab(at, label: str):
+    """Open a tab of the P&L: «Cuenta de resultados» (the first screen), «Gráficos» or «Mes a mes»."""
+    return open_tab(at, "pyg-tab-", label)
+
+
 # --- Pérdidas y ganancias -------------------------------------------------------------------------------------------
 
 
@@ -134,9 +140,12 @@ def test_pyg_shows_the_hand_known_result_and_the_prior_year(world):
     assert (lines["40600"]["Ejercicio 2024"], lines["40600"]["%"]) == ("0,00 €", "—")  # no staff costs in 2024
     [metric] = [m for m in at.metric if m.label == "Resultado del ejercicio"]
     assert metric.value == "-150,00 €"
-    monthly = {row["Código"]: row for row in table(at, 1)}
+    assert [t.label for t in at.tabs] == ["Cuenta de resultados", "Gráficos", "Mes a mes"]
+    assert not at.get("plotly_chart") and len(at.dataframe) == 1  # the first screen: the statement only
+    monthly = {row["Código"]: row for row in table(pyg_tab(at, "Mes a mes"), 0)}
     assert (monthly["49500"]["Abril 2025"], monthly["49500"]["Total"]) == ("3.000,00 €", "-150,00 €")
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 0 and [m.value for m in at.metric] == ["-150,00 €"]
+    assert len(pyg_tab(at, "Gráficos").get("plotly_chart")) == 3 and not at.dataframe
     assert not at.error
 
 
@@ -147,7 +156,7 @@ def chart_spec(at, title: str) -> dict:
 
 
 def test_pyg_charts_the_biggest_expense_accounts_beside_the_prior_year(world):
-    at = page_of("lola", "contabilidad_pyg")
+    at = pyg_tab(page_of("lola", "contabilidad_pyg"), "Gráficos")
     spec = chart_spec(at, "Cuentas de gasto más altas")
     now, before = spec["data"]
     # 2025: staff 1.500, purchases 1.000, depreciation 600, interest 50; 2024: purchases 800, depreciation 600.

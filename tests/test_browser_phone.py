@@ -100,6 +100,8 @@ def test_on_a_phone_the_pnl_reads_label_and_amounts_and_the_grid_is_hidden(serve
         assert (sales["Ejercicio 2025"], sales["Ejercicio 2024"]) == ("3.000,00 €", "2.000,00 €")
         statement_grid = page.locator('[data-testid="stDataFrame"]').first
         assert not statement_grid.is_visible()
+        assert page.locator(".js-plotly-plot").count() == 0  # the first screen draws no chart (lazy tabs)
+        page.get_by_role("tab", name="Gráficos").click()
         page.locator(".modebar-container").first.wait_for(state="attached")
         assert page.locator(".modebar-container").filter(visible=True).count() == 0  # no toolbar over chart titles
         assert page.get_by_text("Traceback").count() == 0
@@ -114,6 +116,7 @@ def test_on_a_desktop_the_pnl_keeps_the_grid_and_no_cards(server):
         assert page.locator(".pc-card").count() > 0
         assert not page.locator(".pc-card").first.is_visible()
         assert page.locator('[data-testid="stMainMenu"]').count() == 0  # no English ⋮ menu (toolbarMode minimal)
+        page.get_by_role("tab", name="Gráficos").click()
         page.locator(".ytick text").first.wait_for(state="attached")
         ticks = page.locator(".ytick text").all_text_contents()  # the money axes: 1.000 €, never 1k
         assert ticks and not any(t.endswith("k") for t in ticks), ticks

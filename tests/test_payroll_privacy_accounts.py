@@ -48,7 +48,16 @@ from reports.redaction import BLOCKED, HIDDEN, Redaction, naming
 from reports.trial_balance import trial_balance
 from tests.test_accounting_pages import downloaded, spanish_csv, table  # noqa: F401 - fixture
 from tests.test_payroll_privacy import ANA, BRUNO, EMPLOYEES, PAYROLL
-from tests.test_security import PASSWORD, World, client, everything_drawn, make_world, open_page, signed_in
+from tests.test_security import (
+    PASSWORD,
+    World,
+    client,
+    everything_drawn,
+    make_world,
+    open_page,
+    open_tab,
+    signed_in,
+)
 from tests.test_treasury import BANK_A, IBAN_A, ITEMS_HEADER, account_records, n43
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -331,7 +340,7 @@ def test_every_read_of_names_by_a_page_passes_the_user_redaction():
         ("contabilidad_sumas.py", "trial_balance"),
         ("contabilidad_mayor.py", "find_accounts"),
         ("contabilidad_pyg.py", "line_accounts"),
-        ("contabilidad_pyg.py", "top_expenses"),
+        ("_pyg.py", "top_expenses"),  # the P&L page's cached builders
         ("contabilidad_balance.py", "line_accounts"),
         ("tesoreria.py", "ageing"),
         ("tesoreria.py", "upcoming"),
@@ -509,7 +518,11 @@ def test_the_mayor_search_picker_header_entries_and_files_of_a_hidden_account(wo
 def test_the_pyg_and_balance_drill_downs_and_the_expense_chart_of_a_hidden_account(world, downloaded):  # noqa: F811
     labour_blocks.block(world.engine, "priv", ANA[0], actor="sara", reason="Solicitud de la interesada")
     at = open_page(signed_in("conta"), "contabilidad_pyg")
-    assert f"6400001 · {BLOCKED}" in screen(at)  # the biggest expenses chart
+    charts = screen(open_tab(at, "pyg-tab-", "Gráficos"))
+    assert f"6400001 · {BLOCKED}" in charts  # the biggest expenses chart
+    months = screen(open_tab(at, "pyg-tab-", "Mes a mes"))
+    assert not lower_leaks(charts + months, ANA_WORDS)
+    open_tab(at, "pyg-tab-", "Cuenta de resultados")
     choose(at, "Ver las cuentas de una partida", "40600")
     assert [(r["Cuenta"], r["Nombre"], r["Importe en la partida"]) for r in frame_with(at, "Nombre")] == [
         ("6400001", BLOCKED, "-2.000,00 €"),

@@ -165,11 +165,16 @@ def redaction_of(settings: Settings, engine: Engine, user: dict, company: str, s
 # --- widgets ------------------------------------------------------------------------------------------------------
 
 
-def data_dates(books: Books) -> tuple[date, date]:
+def snapshot_dates(snapshot: Snapshot) -> tuple[date, date]:
     """First and last date of the company's journal (today when it is empty)."""
-    first, last = statements.data_range(books.snapshot)
+    first, last = statements.data_range(snapshot)
     today = date.today()
     return first or today, last or first or today
+
+
+def data_dates(books: Books) -> tuple[date, date]:
+    """First and last date of the company's journal (today when it is empty)."""
+    return snapshot_dates(books.snapshot)
 
 
 def fiscal_years(books: Books) -> list[int]:
@@ -177,6 +182,27 @@ def fiscal_years(books: Books) -> list[int]:
     first, last = data_dates(books)
     calendar = books.calendar
     return list(range(calendar.year_of(last), calendar.year_of(first) - 1, -1))
+
+
+def opens_to_date(calendar: periods.FiscalCalendar, year: int, last: date) -> bool:
+    """Whether a period picker on ``year`` opens on «Año hasta la fecha»: the year is still open at the last date."""
+    return calendar.start(year) <= last < calendar.end(year)
+
+
+def to_date_default(calendar: periods.FiscalCalendar, year: int, last: date) -> date:
+    """The «Hasta el día» a period picker on ``year`` opens with: the last date, within the year."""
+    return min(max(last, calendar.start(year)), calendar.end(year))
+
+
+def first_period_spec(snapshot: Snapshot) -> tuple:
+    """The period (``spec_of``) a period picker opens on for this snapshot: its newest fiscal year, to date while it is
+    open; what views/_warm.py builds ahead of the first visit."""
+    calendar = statements.calendar_of(snapshot)
+    _, last = snapshot_dates(snapshot)
+    year = calendar.year_of(last)
+    if opens_to_date(calendar, year, last):
+        return spec_of(period_of(calendar, ("ytd", to_date_default(calendar, year, last))))
+    return spec_of(period_of(calendar, ("year", year)))
 
 
 def period_picker(books: Books, name: str) -> periods.Period:
@@ -187,8 +213,7 @@ def period_picker(books: Books, name: str) -> periods.Period:
     year = left.selectbox(
         "Ejercicio", fiscal_years(books), format_func=calendar.year_label, key=books.widget_key(f"{name}-year")
     )
-    latest = fiscal_years(books)[0]
-    still_open = calendar.start(latest) <= last < calendar.end(latest)  # compare like with like by default
+    still_open = opens_to_date(calendar, fiscal_years(books)[0], last)  # compare like with like by default
     kinds = list(PERIOD_KINDS)
     kind = middle.selectbox(
         "Periodo",
@@ -216,10 +241,9 @@ def period_picker(books: Books, name: str) -> periods.Period:
         )
         return period_of(calendar, ("month", chosen.year, chosen.month))
     if kind == "ytd":
-        default = min(max(last, start), end)
         as_of = right.date_input(
             "Hasta el día",
-            value=default,
+            value=to_date_default(calendar, year, last),
             min_value=start,
             max_value=end,
             format="DD/MM/YYYY",

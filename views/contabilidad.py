@@ -4,7 +4,6 @@ page at a time, with their count and entry type."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -13,60 +12,11 @@ from auth import access
 from etl.store import Store
 from portal import fmt
 from reports import journal
-from reports.redaction import Redaction
 from views import _accounting, _client, _ui
+from views._journal import entry_count, latest_entries
 
 MODULE = "contabilidad"
 DENIED = "No tiene acceso a estos datos."
-
-
-def _source(store_root: str, company: str, snapshot_id: str, people: tuple, label: str) -> tuple:
-    """The snapshot a cached read works on and the user's redaction (None when nobody is hidden)."""
-    return Store(Path(store_root)).snapshot(company, snapshot_id), Redaction(people, label) if people else None
-
-
-@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def latest_entries(
-    store_root: str,
-    company: str,
-    snapshot_id: str,
-    text: str,
-    date_from: date | None,
-    date_to: date | None,
-    people: tuple = (),
-    label: str = "",
-    page: int = 1,
-    page_size: int = journal.PAGE_SIZE,
-) -> pd.DataFrame:
-    """One page of the filtered lines, newest first; cached per store, company, snapshot id, filters, page and the
-    user's hidden employees (all hashed: a new publication, another company or another user's redaction never
-    hits)."""
-    snapshot, hide = _source(store_root, company, snapshot_id, people, label)
-    return journal.recent_entries(
-        snapshot,
-        limit=page_size,
-        offset=(page - 1) * page_size,
-        text=text or None,
-        date_from=date_from,
-        date_to=date_to,
-        hide=hide,
-    )
-
-
-@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def entry_count(
-    store_root: str,
-    company: str,
-    snapshot_id: str,
-    text: str,
-    date_from: date | None,
-    date_to: date | None,
-    people: tuple = (),
-    label: str = "",
-) -> int:
-    """How many lines pass the filters (what the user may read of them), cached like ``latest_entries``."""
-    snapshot, hide = _source(store_root, company, snapshot_id, people, label)
-    return journal.count_entries(snapshot, text=text or None, date_from=date_from, date_to=date_to, hide=hide)
 
 
 def shown_text(count: int, page: int, pages: int, page_size: int) -> str:
