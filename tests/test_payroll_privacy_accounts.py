@@ -36,6 +36,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import streamlit as st
 
 from auth import labour_blocks, passwords, users
 from etl import service
@@ -59,6 +60,7 @@ from tests.test_security import (
     signed_in,
 )
 from tests.test_treasury import BANK_A, IBAN_A, ITEMS_HEADER, account_records, n43
+from views import _accounting, _pyg, _warm
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = {
@@ -647,3 +649,23 @@ def test_an_open_year_defaults_to_year_to_date(world):
     [kind] = [s for s in at.selectbox if s.label == "Periodo"]
     assert kind.value == "ytd"
     assert "Cuenta de pérdidas y ganancias PYMES · Ejercicio 2025 hasta el 25/02/2025" in screen(at)
+
+
+def test_first_screens_warmed_for_nobody_hidden_never_reach_a_user_with_a_blocked_employee(world):
+    """The warmer (views/_warm.py) builds the P&L and Diario as a user who hides nobody reads them; a user with a
+    blocked employee asks with other cache keys (the hidden people), so reads the redacted figures, never those."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    assert _warm.Warmer(world.settings.stores, companies=5).round() == ["priv"]
+    labour_blocks.block(world.engine, "priv", ANA[0], actor="sara", reason="Solicitud de la interesada")
+    at = open_page(signed_in("conta"), "contabilidad_pyg")
+    charts = screen(open_tab(at, "pyg-tab-", "Gráficos"))
+    assert f"6400001 · {BLOCKED}" in charts
+    journal = screen(open_page(at, "contabilidad"))
+    assert not lower_leaks(charts + journal, ANA_WORDS)
+    snapshot, everyone = snapshot_of(world), Redaction()
+    spec = _accounting.first_period_spec(snapshot)
+    warmed = _pyg.expenses_view(str(world.settings.stores), "priv", snapshot.snapshot_id, spec, (), everyone.label)
+    assert lower_leaks(warmed.astype(str).to_string(), ANA_WORDS)  # what the warmer cached for nobody hidden names her
+    st.cache_data.clear()
+    st.cache_resource.clear()
