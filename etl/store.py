@@ -126,6 +126,7 @@ _guard = threading.Lock()
 _held: dict[str, _Held] = {}  # lock file path -> holder (this process only)
 _active_tmp: set[str] = set()  # .tmp dirs of writers alive in this process (cleanup() must not remove them)
 _published: dict[tuple[str, str], tuple[tuple, Snapshot]] = {}  # (store root, company) -> (file stamps, CURRENT)
+_inherited: list[Any] = []  # cluster-lock connections a forked child got from its parent: kept, never closed
 
 
 def _file_stamps(*paths: Path) -> tuple | None:
@@ -134,9 +135,6 @@ def _file_stamps(*paths: Path) -> tuple | None:
         return tuple((s.st_dev, s.st_ino, s.st_mtime_ns, s.st_size) for s in map(os.stat, paths))
     except OSError:
         return None
-
-
-_inherited: list[Any] = []  # cluster-lock connections a forked child got from its parent: kept, never closed
 
 
 def _forget_locks_after_fork() -> None:
@@ -609,15 +607,15 @@ class Store:
         """
         if not isinstance(company, str) or not is_company_code(company):
             raise StoreError(f"Código de empresa no válido: {company!r}")
-        key = (str(self.root), company)
+        key, pointer = (str(self.root), company), self.root / company / CURRENT
         kept = _published.get(key)
-        if kept is not None and kept[0] == _file_stamps(self.root / company / CURRENT, kept[1].path / MANIFEST):
+        if kept is not None and kept[0] == _file_stamps(pointer, kept[1].path / MANIFEST):
             return kept[1]
         snapshot_id = self._pointer_id(company, CURRENT)
         if snapshot_id is None:
             return None
-        stamps = _file_stamps(self.root / company / CURRENT, self._snapshots_dir(company) / snapshot_id / MANIFEST)
-        snapshot = self.snapshot(company, snapshot_id)
+        stamps = _file_stamps(pointer, self.root / company / SNAPSHOTS / snapshot_id / MANIFEST)
+        snapshot = self.snapshot(company, snapshot_id)  # the checked reading (folders inside the store, manifest)
         if stamps is not None:  # taken before reading: a pointer replaced meanwhile differs at the next call
             _published[key] = (stamps, snapshot)
         return snapshot

@@ -200,9 +200,8 @@ def first_period_spec(snapshot: Snapshot) -> tuple:
     calendar = statements.calendar_of(snapshot)
     _, last = snapshot_dates(snapshot)
     year = calendar.year_of(last)
-    if opens_to_date(calendar, year, last):
-        return spec_of(period_of(calendar, ("ytd", to_date_default(calendar, year, last))))
-    return spec_of(period_of(calendar, ("year", year)))
+    opening = ("ytd", to_date_default(calendar, year, last)) if opens_to_date(calendar, year, last) else ("year", year)
+    return spec_of(period_of(calendar, opening))
 
 
 def period_picker(books: Books, name: str) -> periods.Period:

@@ -22,7 +22,7 @@ from reports.redaction import Redaction
 from views import _accounting, _journal, _pyg
 
 log = logging.getLogger(__name__)
-INTERVAL = 30.0  # seconds between looks at the stores' pointers (a stat per company)
+INTERVAL = 30.0  # seconds between looks at the stores' pointers (one small JSON file read per company)
 
 
 def first_screens(store_root: str, company: str, snapshot_id: str) -> None:

@@ -50,7 +50,8 @@ def drill_down(books: _accounting.Books, statement: statements.Statement, period
 books = _accounting.open_books("Pérdidas y ganancias")
 with _ui.errors_shown():
     period = _accounting.period_picker(books, "pyg")
-    statement = _accounting.pnl(*books.key, _accounting.spec_of(period))
+    spec = _accounting.spec_of(period)
+    statement = _accounting.pnl(*books.key, spec)
     st.subheader(_ui.plain(f"{statement.title} · {statement.label}"))
     model = "PYMES" if statement.model == "pymes" else "abreviado"
     compared = f" · comparado con: {statement.prior_label}" if statement.prior_label is not None else ""
@@ -75,8 +76,6 @@ with _ui.errors_shown():
     # Lazy tabs: only the open tab's content runs and reaches the browser. The first screen is the statement; the
     # three charts (about 0.45 s of drawing in the browser, measured with bench/cold_pages.py) wait for a click.
     statement_tab, charts_tab, months_tab = st.tabs(VIEWS, key=books.widget_key("pyg-tab"), on_change="rerun")
-    spec = _accounting.spec_of(period)
-    view = monthly_view(*books.key, period.fiscal_year)
     if statement_tab.open:
         with statement_tab:
             rows = _accounting.pnl_rows(*books.key, spec)
@@ -88,7 +87,7 @@ with _ui.errors_shown():
                 books,
                 "pyg",
                 table,
-                {"Pérdidas y ganancias": table, "Mensual": view["wide"]},
+                {"Pérdidas y ganancias": table, "Mensual": monthly_view(*books.key, period.fiscal_year)["wide"]},
                 title=f"{statement.title} · {statement.label}",
                 statement=statement,
             )
@@ -111,4 +110,5 @@ with _ui.errors_shown():
                 column.plotly_chart(figure, width="stretch")
     if months_tab.open:
         with months_tab:
-            _accounting.show_table(view["wide_shown"], hidden=("Código",), height="content")
+            wide = monthly_view(*books.key, period.fiscal_year)["wide_shown"]
+            _accounting.show_table(wide, hidden=("Código",), height="content")
