@@ -18,6 +18,7 @@ Without Caddy the module fails when ``CI`` is set (as tests/pg.py does for Postg
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import hmac
 import http.client
@@ -295,9 +296,11 @@ def ask(
     tls: ssl.SSLContext | None = None,
     body: bytes | Iterator[bytes] | None = None,
     declared_length: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Answer:
     """One request over a new connection (HTTP/1.1; HTTPS verified with ``tls``). ``declared_length`` sends only the
-    headers with that Content-Length and reads the answer without sending a byte of the body."""
+    headers with that Content-Length and reads the answer without sending a byte of the body. Without an
+    Accept-Encoding in ``headers`` the request asks for none (``identity``), as http.client does."""
     parts = urlsplit(url)
     if parts.scheme == "https":
         conn = http.client.HTTPSConnection(parts.hostname, parts.port, context=tls, timeout=60)
@@ -306,7 +309,7 @@ def ask(
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         if declared_length is None:
-            conn.request(method, target, body=body)
+            conn.request(method, target, body=body, headers=headers or {})
         else:
             conn.putrequest(method, target)
             conn.putheader("Content-Length", str(declared_length))
@@ -570,6 +573,39 @@ def test_https_redirect_hsts_the_portals_headers_and_the_upload_limit_at_the_pro
         assert "script-src 'self'" in reached.one("Content-Security-Policy")  # the portal's answer
 
 
+def test_streamlits_own_files_are_compressed_and_nothing_that_carries_a_clients_data_is(edge):
+    """Streamlit's scripts and styles (/static/*), which the portal sends as they are on disk, leave the proxy
+    compressed for a browser that accepts it (zstd first, else gzip): the same bytes once decompressed, the same
+    year-long immutable caching, ``Vary: Accept-Encoding``; uncompressed for one that does not. Nothing else is
+    compressed, not even the page itself, a text the default rule would compress (BREACH: no client's data in a
+    compressed answer)."""
+    accepts = {"Accept-Encoding": "zstd, gzip, deflate, br"}  # what Chromium sends
+    page = ask(edge.url + "/", tls=edge.tls, headers=accepts)
+    assert page.status == 200 and len(page.body) > 1024 and page.all("Content-Encoding") == []
+    assert page.body == ask(edge.backends[0] + "/").body
+    assert ask(edge.url + "/_stcore/health", tls=edge.tls, headers=accepts).all("Content-Encoding") == []
+    files = re.findall(r'(?:src|href)="\.?/?(static/(?:js|css)/[^"]+\.(?:js|css))"', page.body.decode())
+    checked = []
+    for path in files:
+        plain = ask(f"{edge.backends[0]}/{path}")  # the portal itself: uncompressed
+        assert plain.status == 200 and plain.all("Content-Encoding") == [], path
+        if len(plain.body) < 10_000:  # the page links small pieces too; the large ones are what matters
+            continue
+        checked.append(path)
+        gzipped = ask(f"{edge.url}/{path}", tls=edge.tls, headers={"Accept-Encoding": "gzip"})
+        assert gzipped.one("Content-Encoding") == "gzip", path
+        assert gzip.decompress(gzipped.body) == plain.body, path
+        assert len(gzipped.body) < len(plain.body) / 2, path
+        assert "Accept-Encoding" in gzipped.one("Vary")
+        assert gzipped.one("Cache-Control") == plain.one("Cache-Control") == "public, immutable, max-age=31536000"
+        best = ask(f"{edge.url}/{path}", tls=edge.tls, headers=accepts)
+        assert best.one("Content-Encoding") == "zstd", path
+        assert best.body[:4] == b"\x28\xb5\x2f\xfd" and len(best.body) < len(plain.body) / 2, path  # a zstd frame
+        unencoded = ask(f"{edge.url}/{path}", tls=edge.tls)  # Accept-Encoding: identity
+        assert unencoded.all("Content-Encoding") == [] and unencoded.body == plain.body, path
+    assert any(p.endswith(".js") for p in checked) and any(p.endswith(".css") for p in checked), checked
+
+
 def test_a_stopped_process_hands_its_browsers_to_the_other_one_still_signed_in(edge, browser):
     """Process 0 stops (a restart, an upgrade) under a signed-in browser pinned to it: at its next click the proxy
     sends it to process 1, which draws the page of a user still signed in (the session is a database row), and the
@@ -638,6 +674,8 @@ def test_the_same_caddyfile_serves_production_with_the_example_environment(tmp_p
     assert [u["dial"] for u in proxy["upstreams"]] == example["PORTAL_PROXY_UPSTREAMS"].split()
     assert proxy["load_balancing"]["selection_policy"] == {"policy": "cookie", "name": LB_COOKIE}
     assert proxy["health_checks"]["active"]["uri"] == "/_stcore/health"
+    [compressing] = [r for r in routes(servers[(":443",)]) if any(h["handler"] == "encode" for h in r["handle"])]
+    assert compressing["match"] == [{"path": ["/static/*"]}]  # Streamlit's files only: never a page or a download
     log = next(v for k, v in config["logging"]["logs"].items() if k != "default")
     assert log["writer"]["filename"] == "/var/log/caddy/portal-access.log"
 
@@ -667,6 +705,18 @@ def expressions(node: object) -> Iterator[str]:
     elif isinstance(node, list):
         for value in node:
             yield from expressions(value)
+
+
+def routes(node: object) -> Iterator[dict]:
+    """Every route (an object with a ``handle`` list) anywhere inside a piece of Caddy's JSON configuration."""
+    if isinstance(node, dict):
+        if isinstance(node.get("handle"), list):
+            yield node
+        for value in node.values():
+            yield from routes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from routes(value)
 
 
 def handlers(node: object) -> Iterator[dict]:
