@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script (`python bench/concurrency.py`): make the project importable
 
 from bench.streamlit_ws import Run, StreamlitTab  # noqa: E402
-from tests.caddy import caddy_environment, running_caddy  # noqa: E402
+from tests.caddy import CADDYFILE, caddy_environment, running_caddy  # noqa: E402
 
 DEMO = "levante"  # the demo firm's company used by default
 BIG = "grancorp"  # the 5,000,000-line company (etl demo --big-lines)
@@ -750,10 +750,11 @@ def portal_targets(
 
 
 def behind_proxy(
-    stack: ExitStack, data: Path, workdir: Path, processes: int, label: str
+    stack: ExitStack, data: Path, workdir: Path, processes: int, label: str, config: Path = CADDYFILE
 ) -> tuple[tuple[str, list[int]], ssl.SSLContext]:
-    """``processes`` portal processes behind Debian's Caddy on deploy/Caddyfile (HTTPS with its internal CA, sticky
-    sessions), as production runs them: ((proxy URL, the portals' pids), an SSL context trusting the proxy)."""
+    """``processes`` portal processes behind Debian's Caddy on deploy/Caddyfile (or ``config``, a variant of it;
+    HTTPS with its internal CA, sticky sessions), as production runs them: ((proxy URL, the portals' pids), an SSL
+    context trusting the proxy)."""
     base = workdir / f"proxy-{label}"
     base.mkdir(parents=True, exist_ok=True)
     url = f"https://127.0.0.1:{free_port()}"
@@ -772,7 +773,7 @@ def behind_proxy(
         PORTAL_PROXY_ACCESS_LOG=str(base / "access.log"),
         PORTAL_PROXY_ADMIN="off",
     )
-    tls = stack.enter_context(running_caddy(base, variables, url))
+    tls = stack.enter_context(running_caddy(base, variables, url, config))
     return (url, [pid for _, pid in started]), tls
 
 

@@ -30,12 +30,13 @@ def caddy_environment(base: Path, **variables: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_caddy(base: Path, env: dict[str, str], url: str) -> Iterator[ssl.SSLContext]:
-    """``caddy run`` on deploy/Caddyfile with ``env``, until the portal answers through it at ``url``; yields an SSL
-    context that trusts Caddy's internal root (and nothing else). Stopped with SIGTERM."""
+def running_caddy(base: Path, env: dict[str, str], url: str, config: Path = CADDYFILE) -> Iterator[ssl.SSLContext]:
+    """``caddy run`` on deploy/Caddyfile (or ``config``, a benchmark's variant of it) with ``env``, until the portal
+    answers through it at ``url``; yields an SSL context that trusts Caddy's internal root (and nothing else).
+    Stopped with SIGTERM."""
     root = Path(env["XDG_DATA_HOME"]) / "caddy" / "pki" / "authorities" / "local" / "root.crt"
     log_path = base / "caddy.log"
-    command = [CADDY, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
+    command = [CADDY, "run", "--config", str(config), "--adapter", "caddyfile"]
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
