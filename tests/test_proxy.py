@@ -707,25 +707,23 @@ def expressions(node: object) -> Iterator[str]:
             yield from expressions(value)
 
 
-def routes(node: object) -> Iterator[dict]:
-    """Every route (an object with a ``handle`` list) anywhere inside a piece of Caddy's JSON configuration."""
+def objects_with(key: str, node: object) -> Iterator[dict]:
+    """Every object that has ``key`` anywhere inside a piece of Caddy's JSON configuration."""
     if isinstance(node, dict):
-        if isinstance(node.get("handle"), list):
+        if key in node:
             yield node
         for value in node.values():
-            yield from routes(value)
+            yield from objects_with(key, value)
     elif isinstance(node, list):
         for value in node:
-            yield from routes(value)
+            yield from objects_with(key, value)
+
+
+def routes(node: object) -> Iterator[dict]:
+    """Every route (an object with a ``handle`` list)."""
+    return (route for route in objects_with("handle", node) if isinstance(route["handle"], list))
 
 
 def handlers(node: object) -> Iterator[dict]:
-    """Every handler object anywhere inside a piece of Caddy's JSON configuration."""
-    if isinstance(node, dict):
-        if "handler" in node:
-            yield node
-        for value in node.values():
-            yield from handlers(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from handlers(value)
+    """Every handler object."""
+    return objects_with("handler", node)
