@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import random
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import (
@@ -356,10 +359,30 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+WAL_ATTEMPTS = 50
+
+
+def switch_to_wal(cursor, sleep=time.sleep) -> None:
+    """Put the database in WAL mode (stored in the file: a no-op once done).
+
+    Processes opening a fresh file together may each hold a shared lock and want the exclusive one to switch it;
+    SQLite then refuses one of them at once ("database is locked") without waiting, to avoid a deadlock, so the
+    switch is tried again, for up to about 5 s (the other has switched it by then, or it fails for good).
+    """
+    for attempt in range(1, WAL_ATTEMPTS + 1):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS:
+                raise
+            sleep(0.05 + random.random() * 0.1)
 
 
 _engines: dict[str, Engine] = {}

@@ -4,6 +4,7 @@ harmless, and the audit log is append-only in the database itself."""
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
@@ -14,6 +15,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from portal import db
 from portal.db import MIGRATIONS_DIR, get_engine, metadata, migrate
 
 
@@ -90,7 +92,7 @@ def _open_portal_database(url: str, start: Barrier, answers: Queue) -> None:
 
 def test_processes_starting_together_on_a_fresh_database_migrate_it_once(db_url):
     """The portal, the scheduler and the CLI may start at once: one migrates, the others wait and find it done."""
-    processes = 3
+    processes = 4
     context = multiprocessing.get_context("fork")  # no other thread runs here; spawning would re-import everything
     start, answers = context.Barrier(processes), context.Queue()
     workers = [context.Process(target=_open_portal_database, args=(db_url, start, answers)) for _ in range(processes)]
@@ -99,3 +101,36 @@ def test_processes_starting_together_on_a_fresh_database_migrate_it_once(db_url)
     for worker in workers:
         worker.join(timeout=120)
     assert sorted(answers.get(timeout=5) for _ in workers) == [head_revision()] * processes
+
+
+class _SwitchingCursor:
+    """A cursor whose WAL switch fails with ``error`` ``failures`` times before it succeeds."""
+
+    def __init__(self, failures: int, error: str = "database is locked") -> None:
+        self.failures, self.error, self.calls = failures, error, 0
+
+    def execute(self, statement: str) -> None:
+        assert statement == "PRAGMA journal_mode=WAL"
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise sqlite3.OperationalError(self.error)
+
+
+def test_the_wal_switch_waits_for_a_process_switching_the_same_fresh_file():
+    """SQLite refuses one of two processes switching a fresh file to WAL at once, without waiting (its deadlock
+    rule): the refused one tries again until the file is switched, gives up after WAL_ATTEMPTS, and any other error
+    is raised at once."""
+    slept: list[float] = []
+    cursor = _SwitchingCursor(failures=3)
+    db.switch_to_wal(cursor, sleep=slept.append)
+    assert cursor.calls == 4 and len(slept) == 3 and all(0.05 <= s <= 0.15 for s in slept)
+
+    stuck = _SwitchingCursor(failures=db.WAL_ATTEMPTS)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        db.switch_to_wal(stuck, sleep=slept.append)
+    assert stuck.calls == db.WAL_ATTEMPTS
+
+    broken = _SwitchingCursor(failures=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        db.switch_to_wal(broken, sleep=slept.append)
+    assert broken.calls == 1
