@@ -695,16 +695,8 @@ def environment_file(path: Path) -> dict[str, str]:
 
 
 def expressions(node: object) -> Iterator[str]:
-    """Every CEL ``expression`` matcher anywhere inside a piece of Caddy's JSON configuration."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "expression" and isinstance(value, str):
-                yield value
-            else:
-                yield from expressions(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from expressions(value)
+    """Every CEL ``expression`` matcher."""
+    return (found["expression"] for found in objects_with("expression", node) if isinstance(found["expression"], str))
 
 
 def objects_with(key: str, node: object) -> Iterator[dict]:

@@ -2,10 +2,11 @@
 
 A client's first visit after a restart or a publication used to pay for reading the snapshot and building the page
 (the Diario of a 5,000,000-line company: about a second on the server). ``Warmer`` builds, in one background thread
-of the portal process, exactly what those pages read first for a user who hides nobody — the same cached functions
-with the same arguments, so the first visit finds them — for the companies published most recently (a publication
-is what brings clients in: the digest tells them). It looks for new publications every ``interval`` seconds. A
-company it cannot read is skipped and tried again at its next publication; the page then shows its own message.
+of the portal process, what those pages read for a user who hides nobody — their first screens, and the P&L's
+charts, whose tab opens on a click — with the same cached functions and arguments, so the first visit finds them,
+for the companies published most recently (a publication is what brings clients in: the digest tells them). It looks
+for new publications every ``interval`` seconds. A company it cannot read is skipped and tried again at its next
+publication; the page then shows its own message.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ INTERVAL = 30.0  # seconds between looks at the stores' pointers (one small JSON
 
 
 def first_screens(store_root: str, company: str, snapshot_id: str) -> None:
-    """Build and cache the P&L and the Diario as a user who hides nobody first opens them on this snapshot."""
+    """Build and cache the P&L (its statement, downloads and charts) and the Diario as a user who hides nobody
+    first opens them on this snapshot."""
     snapshot = Store(Path(store_root)).snapshot(company, snapshot_id)
     key = (store_root, company, snapshot_id)
     hide = Redaction()
